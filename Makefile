@@ -1,0 +1,44 @@
+# Scaling Workbook. The two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RESULTS ?= data/results
+
+.PHONY: help install demo test lint format bench clean
+
+help:
+	@echo "make demo   set up, run the example study on a local Dask cluster, print its summary"
+	@echo "make test   set up, lint, run the test suite"
+	@echo "make bench  run the benchmarks under benchmarks/"
+	@echo "make lint   ruff check and format check"
+
+# The environment: a venv with the package (editable) and the dev tools.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/scaling-lib run examples/quick.yaml --results $(RESULTS)
+	$(BIN)/scaling-lib show quick --results $(RESULTS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache dask-scratch-space

@@ -1,0 +1,37 @@
+"""Scaling Workbook: measure how Dask workloads scale, and keep every measurement.
+
+Usage::
+
+    import scaling_lib as sl
+
+    summary = sl.run_study("examples/quick.yaml")       # measure, append to data/results
+    df = sl.load_results("data/results", study="quick") # one row per measured run
+
+Nothing here starts a cluster, a server or a GPU context at import time.
+"""
+
+from .errors import ClusterError, ScalingLibError, SpecError, StoreError, WorkloadError
+from .spec import ClusterSpec, StudySpec, load_spec
+from .store import ResultsStore, load_results
+from .sweep import SweepSummary, run_study
+from .workloads import WorkDone, Workload, available_workloads, get_workload, workload
+
+__all__ = [
+    "ClusterError",
+    "ClusterSpec",
+    "ResultsStore",
+    "ScalingLibError",
+    "SpecError",
+    "StoreError",
+    "StudySpec",
+    "SweepSummary",
+    "WorkDone",
+    "Workload",
+    "WorkloadError",
+    "available_workloads",
+    "get_workload",
+    "load_results",
+    "load_spec",
+    "run_study",
+    "workload",
+]

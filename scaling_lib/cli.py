@@ -1,0 +1,114 @@
+"""The ``scaling-lib`` command.
+
+Usage::
+
+    scaling-lib run examples/quick.yaml [--results DIR] [--retry-failed]
+    scaling-lib ls [--results DIR]
+    scaling-lib show quick [--results DIR] [--json]
+
+Exit codes: 0 success (failed points are recorded, not fatal); 2 bad input or an
+unusable cluster, with a message naming the field, file or address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+
+from .errors import ScalingLibError
+from .store import DEFAULT_RESULTS
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = _show_warning
+            return args.handler(args)
+    except ScalingLibError as exc:
+        print(f"scaling-lib: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("scaling-lib: interrupted; points already measured are kept", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scaling-lib", description="Measure how Dask workloads scale."
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run a study spec (YAML), skipping points already stored")
+    run.add_argument("spec", help="path to a study spec (YAML)")
+    run.add_argument("--results", default=DEFAULT_RESULTS, help="results store (path or URL)")
+    run.add_argument("--retry-failed", action="store_true", help="measure failed points again")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_cmd_run)
+
+    ls = sub.add_parser("ls", help="list the studies in the results store")
+    ls.add_argument("--results", default=DEFAULT_RESULTS)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=_cmd_ls)
+
+    show = sub.add_parser("show", help="summarise one study: medians over repeats per point")
+    show.add_argument("study")
+    show.add_argument("--results", default=DEFAULT_RESULTS)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_cmd_show)
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .spec import load_spec
+    from .sweep import run_study
+
+    spec = load_spec(args.spec)
+    summary = run_study(
+        spec, results=args.results, progress=not args.no_progress, retry_failed=args.retry_failed
+    )
+    print(summary)
+    return 0
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    from .summary import list_studies
+
+    table = list_studies(args.results)
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=2, default=str))
+    elif table.empty:
+        print(f"no studies in {args.results}")
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .summary import summarize_study
+
+    table = summarize_study(args.results, args.study)
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=2, default=str))
+    else:
+        print(f"study {args.study} ({args.results}): medians over repeats")
+        print(table.to_string(index=False))
+    return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"scaling-lib: warning: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""Running a study: the loop over points, failure capture, resume and progress.
+
+Usage::
+
+    summary = run_study("examples/quick.yaml", results="data/results")
+    summary.statuses        # Counter({"ok": 18})
+
+Points already in the store are skipped, so a killed sweep continues where it stopped
+(a point's records are written together, after its last repeat, so a point is stored
+whole or not at all). A point that raises, times out, loses a worker or runs out of
+memory is recorded with its status and reason, the cluster is restarted, and the
+sweep goes on. Nothing recorded is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+import psutil
+import yaml
+from dask.utils import format_bytes
+
+from .clusters import ClusterSession, open_cluster, oversubscribed
+from .errors import ClusterError, SpecError
+from .measure import MEASUREMENT_FIELDS, measure_baseline_run, measure_dask_run
+from .plan import Point, pending_points
+from .provenance import provenance
+from .spec import StudySpec, load_spec
+from .store import DEFAULT_RESULTS, SCHEMA_VERSION, ResultsStore
+from .workloads import Workload, get_workload
+
+__all__ = ["STATUSES", "SweepSummary", "run_study"]
+
+STATUSES = ("ok", "failed", "oom", "timeout", "worker-lost")
+_ERROR_TEXT_LIMIT = 2000
+
+
+@dataclass
+class SweepSummary:
+    """What one ``run_study`` call did."""
+
+    study: str
+    results: str
+    planned: int
+    skipped: int
+    measured: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())) or "no runs"
+        return (
+            f"study {self.study!r}: {self.measured} points measured ({counts}), "
+            f"{self.skipped} already recorded, in {self.elapsed_s:.1f} s -> {self.results}"
+        )
+
+
+class PointTimeout(Exception):
+    """A call ran past the spec's per-point timeout."""
+
+
+def run_study(
+    spec: StudySpec | Mapping[str, Any] | str,
+    *,
+    results: str = DEFAULT_RESULTS,
+    progress: bool = True,
+    retry_failed: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> SweepSummary:
+    """Measure every pending point of ``spec`` and append the records to ``results``."""
+    spec = load_spec(spec)
+    workload = get_workload(spec.workload)
+    store = ResultsStore(results)
+    _check_sizes_fit(spec, workload, log)
+    todo, skipped = pending_points(
+        spec, store, has_baseline=workload.has_baseline, retry_failed=retry_failed
+    )
+    summary = SweepSummary(
+        study=spec.study, results=store.root, planned=len(todo) + skipped, skipped=skipped
+    )
+    store.save_spec(spec.study, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    started = time.perf_counter()
+    runner = _PointRunner(spec, workload, store, run_id=uuid.uuid4().hex[:12])
+
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(todo), disable=not progress, unit="point", desc=spec.study) as bar:
+        say = log or bar.write
+        for n_workers, group in groupby(todo, key=lambda p: p.n_workers):
+            points = list(group)
+            if n_workers == 0:
+                for point in points:
+                    runner.record(point, runner.measure_baseline(point), bar, summary)
+                continue
+            with runner.cluster(n_workers, say) as session:
+                for point in points:
+                    records = runner.measure_on_cluster(session, point)
+                    runner.record(point, records, bar, summary)
+                    if records[-1]["status"] != "ok":
+                        # Stored first, then a clean slate: dead, paused or polluted workers.
+                        runner.restart(session, point)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+class _PointRunner:
+    """Measures points one at a time and turns outcomes into records."""
+
+    def __init__(self, spec: StudySpec, workload: Workload, store: ResultsStore, run_id: str):
+        self.spec = spec
+        self.workload = workload
+        self.store = store
+        self.run_id = run_id
+        self.params = dict(spec.params)
+
+    @contextlib.contextmanager
+    def cluster(self, n_workers: int, say: Callable[[str], None]):
+        session = open_cluster(
+            self.spec.cluster,
+            n_workers=n_workers,
+            threads_per_worker=self.spec.threads_per_worker,
+            memory_limit=self.spec.memory_limit,
+        )
+        say(
+            f"cluster: {n_workers} worker(s) x {self.spec.threads_per_worker} thread(s), "
+            f"{format_bytes(self.spec.memory_limit)} each; dashboard {session.dashboard_link}"
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def record(self, point: Point, records: list[dict], bar: Any, summary: SweepSummary) -> None:
+        self.store.append(self.spec.study, point.point_id, records)
+        summary.measured += 1
+        summary.statuses.update(r["status"] for r in records)
+        bar.set_postfix_str(f"{point.size:g} x {point.n_workers}w: {records[-1]['status']}")
+        bar.update()
+
+    # -- one point ----------------------------------------------------------------------
+    def measure_on_cluster(self, session: ClusterSession, point: Point) -> list[dict]:
+        records: list[dict] = []
+        started = time.time()
+        inputs = None
+        timeout = self.spec.timeout_s
+        wl, size, params = self.workload, point.size, self.params
+        try:
+            with session.confined():
+                inputs = _call_with_timeout(timeout, wl.prepare, session.client, size, params)
+                built = wl.build(session.client, inputs, size, params)
+                for repeat in range(-self.spec.warmup, self.spec.repeats):
+                    measurement = _call_with_timeout(
+                        timeout,
+                        measure_dask_run,
+                        session.client,
+                        wl,
+                        built,
+                        size,
+                        params,
+                        workers=session.workers,
+                    )
+                    if repeat >= 0:  # warm-up runs are not recorded
+                        records.append(self._record(point, repeat, session, measurement))
+        except Exception as exc:
+            status, error_type = _classify(exc, session, started)
+            records.append(
+                self._record(point, len(records), session, None, status, error_type, str(exc))
+            )
+            inputs = None
+        finally:
+            with contextlib.suppress(Exception):
+                wl.release(inputs)
+        return records
+
+    def measure_baseline(self, point: Point) -> list[dict]:
+        records: list[dict] = []
+        wl, size, params = self.workload, point.size, self.params
+        try:
+            inputs = _call_with_timeout(self.spec.timeout_s, wl.baseline_inputs, size, params)
+            for repeat in range(-self.spec.warmup, self.spec.repeats):
+                measurement = _call_with_timeout(
+                    self.spec.timeout_s, measure_baseline_run, wl, inputs, size, params
+                )
+                if repeat >= 0:
+                    records.append(self._record(point, repeat, None, measurement))
+        except Exception as exc:
+            status = (
+                "timeout"
+                if isinstance(exc, PointTimeout)
+                else ("oom" if isinstance(exc, MemoryError) else "failed")
+            )
+            records.append(
+                self._record(point, len(records), None, None, status, type(exc).__name__, str(exc))
+            )
+        return records
+
+    def restart(self, session: ClusterSession, point: Point) -> None:
+        try:
+            session.restart()
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ClusterError(
+                f"could not restart the cluster after point {point.point_id}: {exc}"
+            ) from exc
+
+    def _record(
+        self,
+        point: Point,
+        repeat: int,
+        session: ClusterSession | None,
+        measurement: Mapping[str, Any] | None,
+        status: str = "ok",
+        error_type: str | None = None,
+        error_message: str | None = None,
+    ) -> dict[str, Any]:
+        prov = provenance()
+        backend = session.backend if session else "cpu"
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "study": point.study,
+            "point_id": point.point_id,
+            "run_id": self.run_id,
+            "repeat": repeat,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "workload": point.workload,
+            "params": dict(point.params),
+            "size": point.size,
+            "size_unit": self.workload.size_unit,
+            "n_workers": point.n_workers,
+            "threads_per_worker": point.threads_per_worker if session else 1,
+            "memory_limit_bytes": point.memory_limit if session else None,
+            "backend": backend,
+            "cluster_kind": point.cluster_kind,
+            "runner": point.runner,
+            "precision": point.params.get("precision"),
+            "oversubscribed": bool(
+                session
+                and oversubscribed(
+                    point.n_workers, point.threads_per_worker, self.spec.cluster.backend
+                )
+            ),
+            "status": status,
+            "error_type": error_type,
+            "error_message": (error_message or None) and error_message[:_ERROR_TEXT_LIMIT],
+        }
+        record.update(measurement or dict.fromkeys(MEASUREMENT_FIELDS))
+        record.update(
+            host=prov["host"],
+            host_cores=prov["host_cores"],
+            host_memory_bytes=prov["host_memory_bytes"],
+            gpu_model=None,
+            git_commit=prov["git_commit"],
+            versions=prov["versions"],
+        )
+        return record
+
+
+def _call_with_timeout(timeout: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in a helper thread; raise PointTimeout if it outlives ``timeout``.
+
+    A thread cannot be killed: after a timeout the caller restarts the cluster, which
+    makes a Dask computation in that thread fail and the thread end.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="scaling-lib-measure", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise PointTimeout(f"ran past the per-point timeout of {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _classify(exc: BaseException, session: ClusterSession, since: float) -> tuple[str, str]:
+    """(status, error type) for a failed point."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, PointTimeout):
+        return "timeout", "PointTimeout"
+    if isinstance(exc, MemoryError):
+        return "oom", "MemoryError"
+    if isinstance(exc, KilledWorker):
+        # The message is the same for every kind of death; the scheduler's event log
+        # tells an out-of-memory restart apart.
+        with contextlib.suppress(Exception):
+            events = session.client.get_events("worker-restart-memory")
+            if any(ts >= since - 1 for ts, _ in events):
+                return "oom", "KilledWorker"
+        return "worker-lost", "KilledWorker"
+    return "failed", type(exc).__name__
+
+
+def _check_sizes_fit(
+    spec: StudySpec, workload: Workload, log: Callable[[str], None] | None
+) -> None:
+    """Refuse sizes whose inputs exceed this host's memory (local clusters only)."""
+    if spec.cluster.backend not in ("local", "cuda"):
+        return
+    host_memory = psutil.virtual_memory().total
+    for i, size in enumerate(spec.sizes):
+        needed = workload.input_bytes(size, spec.params)
+        if needed is None:
+            continue
+        if needed > host_memory:
+            raise SpecError(
+                f"sizes[{i}]",
+                f"{size:g} {workload.size_unit} needs about {format_bytes(needed)} of input, "
+                f"more than this host's {format_bytes(host_memory)} of memory",
+            )
+        cluster_memory = min(spec.workers) * spec.memory_limit
+        if needed > 0.5 * cluster_memory and log is not None:
+            log(
+                f"note: size {size:g} needs about {format_bytes(needed)} of input, over half of "
+                f"{min(spec.workers)} x {format_bytes(spec.memory_limit)}: expect spilling"
+            )

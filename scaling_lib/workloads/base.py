@@ -1,0 +1,115 @@
+"""The workload protocol: how the sweep asks a workload to prepare, run and count its work.
+
+A workload is measured in four steps, of which only ``run`` is timed::
+
+    inputs = wl.prepare(client, size, params)   # generate + persist inputs, wait (not timed)
+    built = wl.build(client, inputs, size, params)  # build lazy graphs (not timed)
+    work = wl.run(client, built, size, params)  # the timed work; returns WorkDone
+    wl.release(inputs)                          # drop references so workers free memory
+
+and, for the single-process comparison (plain NumPy/pandas, no Dask)::
+
+    local = wl.baseline_inputs(size, params)    # not timed
+    work = wl.baseline(local, size, params)     # timed
+
+``WorkDone.items`` in ``WorkDone.unit`` is what throughput is counted in (rows/s,
+samples/s, flop/s). ``WorkDone.check`` is a scalar result, so a Dask run and its
+baseline can be compared for correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import WorkloadError
+
+__all__ = ["WorkDone", "Workload"]
+
+
+@dataclass(frozen=True)
+class WorkDone:
+    """What one run accomplished, so throughput means something."""
+
+    items: float
+    unit: str
+    flops: float | None = None
+    bytes: float | None = None
+    check: float | None = None
+
+
+class Workload:
+    """Base class of built-in and class-based custom workloads.
+
+    Subclasses set ``name``, ``size_unit`` and ``defaults`` (every parameter the
+    workload accepts, with its default; the default's type is the parameter's type)
+    and implement ``prepare`` and ``run``; ``baseline_inputs``/``baseline`` are
+    optional.
+    """
+
+    name: ClassVar[str]
+    size_unit: ClassVar[str] = "items"
+    description: ClassVar[str] = ""
+    defaults: ClassVar[Mapping[str, Any]] = {}
+
+    # -- parameters -------------------------------------------------------------------
+    def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults merged with ``params``; unknown names and wrong types raise."""
+        out = dict(self.defaults)
+        for key, value in params.items():
+            if key not in self.defaults:
+                known = ", ".join(sorted(self.defaults)) or "none"
+                raise WorkloadError(
+                    f"unknown parameter {key!r} for workload {self.name!r} (known: {known})"
+                )
+            out[key] = _coerce(self.name, key, value, self.defaults[key])
+        return out
+
+    def input_bytes(self, size: float, params: Mapping[str, Any]) -> int | None:
+        """Bytes of input data at this size, if known (used to refuse sizes that cannot fit)."""
+        return None
+
+    # -- the Dask run -----------------------------------------------------------------
+    def prepare(self, client: Any, size: float, params: Mapping[str, Any]) -> Any:
+        """Generate and persist the inputs on the cluster, and wait for them."""
+        return None
+
+    def build(self, client: Any, inputs: Any, size: float, params: Mapping[str, Any]) -> Any:
+        """Build lazy collections from the inputs before the timer starts."""
+        return inputs
+
+    def run(self, client: Any, built: Any, size: float, params: Mapping[str, Any]) -> WorkDone:
+        raise NotImplementedError
+
+    def release(self, inputs: Any) -> None:
+        """Drop what ``prepare`` made; the default relies on reference counting."""
+
+    # -- the single-process baseline ------------------------------------------------
+    @property
+    def has_baseline(self) -> bool:
+        return type(self).baseline is not Workload.baseline
+
+    def baseline_inputs(self, size: float, params: Mapping[str, Any]) -> Any:
+        return None
+
+    def baseline(self, inputs: Any, size: float, params: Mapping[str, Any]) -> WorkDone:
+        raise NotImplementedError(f"workload {self.name!r} has no single-process baseline")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} size in {self.size_unit}>"
+
+
+def _coerce(workload: str, key: str, value: Any, default: Any) -> Any:
+    """Check a parameter against its default's type (ints are accepted for floats)."""
+    if default is None:
+        return value
+    expected = type(default)
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        raise WorkloadError(
+            f"parameter {key!r} of workload {workload!r} must be {expected.__name__}, got {value!r}"
+        )
+    return value

@@ -111,13 +111,20 @@ class ClusterSession:
 
     @contextlib.contextmanager
     def confined(self) -> Iterator[None]:
-        """Keep tasks on this session's workers (an existing cluster may have more)."""
+        """Keep this client's tasks on this session's workers (an existing cluster may
+        have more than the point asks for)."""
         everyone = self.client.scheduler_info(n_workers=-1)["workers"]
         if len(everyone) <= len(self.workers):
             yield
             return
-        with dask.annotate(workers=list(self.workers), allow_other_workers=False):
+        from .confine import ConfineToWorkers
+
+        self.client.register_plugin(ConfineToWorkers(self.client.id, self.workers))
+        try:
             yield
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.unregister_scheduler_plugin(ConfineToWorkers.name)
 
     # -- backends ---------------------------------------------------------------------
     def _start_local(self) -> None:

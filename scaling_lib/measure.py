@@ -92,8 +92,9 @@ def measure_dask_run(
 
     _force_heartbeat(client, workers)
     after_sched = client.run_on_scheduler(_scheduler_metrics)
-    after_workers = client.run(_worker_counters, workers=workers)
     span_metrics, task_count = client.run_on_scheduler(_span_metrics, span_id=span_id)
+    since = {w: c["now"] for w, c in before_workers.items()}
+    transfers = client.run(_bytes_received, since=since, workers=workers)
     peaks = client.run(
         _memory_peak,
         since={w: c["monitor_count"] for w, c in before_workers.items()},
@@ -109,11 +110,7 @@ def measure_dask_run(
     record.update(
         wall_s=wall,
         task_count=task_count,
-        bytes_transferred=sum(
-            after_workers[w]["transfer_out"] - before_workers[w]["transfer_out"]
-            for w in after_workers
-            if w in before_workers
-        ),
+        bytes_transferred=sum(transfers.values()),
         peak_memory_bytes=max(peaks.values(), default=0),
         peak_memory_sum_bytes=sum(peaks.values()),
         memory_before_bytes=max((c["memory"] for c in before_workers.values()), default=0),
@@ -168,10 +165,18 @@ def _span_metrics(dask_scheduler: Any, span_id: str) -> tuple[dict[tuple, float]
 def _worker_counters(dask_worker: Any) -> dict[str, float]:
     monitor = dask_worker.monitor
     return {
-        "transfer_out": dask_worker.transfer_outgoing_bytes_total,
+        # On the worker's clock, as its transfer log is.
+        "now": time.time() + dask_worker.scheduler_delay,
         "monitor_count": monitor.count,
         "memory": monitor.proc.memory_info().rss,
     }
+
+
+def _bytes_received(dask_worker: Any, since: Mapping[str, float]) -> int:
+    # Bytes this worker fetched from other workers. Counting what workers *send*
+    # would also count results sent to the client.
+    start = since.get(dask_worker.address, float("inf"))
+    return int(sum(t["total"] for t in dask_worker.transfer_incoming_log if t["start"] >= start))
 
 
 def _memory_peak(dask_worker: Any, since: Mapping[str, int]) -> int:

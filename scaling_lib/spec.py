@@ -116,9 +116,9 @@ def load_spec(source: str | Path | Mapping[str, Any] | StudySpec) -> StudySpec:
     """A StudySpec from a YAML path, a mapping, or a StudySpec (returned as is)."""
     if isinstance(source, StudySpec):
         return source
-    if isinstance(source, Mapping):
-        return StudySpec.from_dict(source)
-    return StudySpec.from_yaml(source)
+    if isinstance(source, (str, Path)):
+        return StudySpec.from_yaml(source)
+    return StudySpec.from_dict(source)
 
 
 # -- validation ---------------------------------------------------------------------------

@@ -121,7 +121,7 @@ class ResultsStore:
 
     def records(self, study: str | None = None) -> list[dict[str, Any]]:
         """Every readable record, of one study or all; unreadable files warn and are skipped."""
-        studies = [check_study_name(study)] if study else self.studies()
+        studies = [check_study_name(study)] if study is not None else self.studies()
         out: list[dict[str, Any]] = []
         for name in studies:
             folder = self._records_dir(name)

@@ -130,9 +130,13 @@ class _PointRunner:
             threads_per_worker=self.spec.threads_per_worker,
             memory_limit=self.spec.memory_limit,
         )
+        if self.spec.cluster.backend in ("address", "class"):
+            where = f"{self.spec.cluster.kind} ({session.client.scheduler.address})"
+        else:
+            where = f"{self.spec.cluster.kind}, {format_bytes(self.spec.memory_limit)} per worker"
         say(
-            f"cluster: {n_workers} worker(s) x {self.spec.threads_per_worker} thread(s), "
-            f"{format_bytes(self.spec.memory_limit)} each; dashboard {session.dashboard_link}"
+            f"cluster: {n_workers} worker(s) x {self.spec.threads_per_worker} thread(s) on "
+            f"{where}; dashboard {session.dashboard_link}"
         )
         try:
             yield session

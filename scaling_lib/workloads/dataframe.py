@@ -21,6 +21,9 @@ import pandas as pd
 from ..errors import WorkloadError
 from .base import WorkDone, Workload
 
+# Seed stream for data shared by all blocks (block streams use their index).
+_SHARED_STREAM = 2**32 - 1
+
 __all__ = ["DataFrameWorkload"]
 
 _ROW_BYTES = 8 * 4  # key, x, y, flag: four 8-byte columns
@@ -44,7 +47,7 @@ def _make_partition(seed: int, index: int, rows: int, keys: int) -> pd.DataFrame
 
 
 def _make_dimension(seed: int, keys: int) -> pd.DataFrame:
-    rng = np.random.default_rng([seed, -1])
+    rng = np.random.default_rng([seed, _SHARED_STREAM])
     return pd.DataFrame(
         {
             "key": np.arange(keys, dtype=np.int64),

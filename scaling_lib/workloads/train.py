@@ -17,13 +17,16 @@ import numpy as np
 from ..errors import WorkloadError
 from .base import WorkDone, Workload
 
+# Seed stream for data shared by all blocks (block streams use their index).
+_SHARED_STREAM = 2**32 - 1
+
 __all__ = ["TrainWorkload", "logistic_gradient", "tree_reduce"]
 
 
 def _make_block(seed: int, index: int, rows: int, features: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, index])
     x = rng.standard_normal((rows, features))
-    true_w = np.random.default_rng([seed, -1]).standard_normal(features)
+    true_w = np.random.default_rng([seed, _SHARED_STREAM]).standard_normal(features)
     y = (x @ true_w + 0.5 * rng.standard_normal(rows) > 0).astype(np.float64)
     return x, y
 

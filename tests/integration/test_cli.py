@@ -1,0 +1,61 @@
+"""The `scaling-lib` command as a user runs it: run, ls, show."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import yaml
+
+
+def run(cli, env, *args, timeout=300):
+    return subprocess.run([*cli, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_run_3_sizes_x_2_worker_counts_x_3_repeats(tmp_path, results_dir, cli, cli_env):
+    spec = tmp_path / "etl.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "study": "etl",
+                "workload": "dataframe",
+                "params": {"partitions": 6, "keys": 200},
+                "sizes": [20_000, 40_000, 80_000],
+                "workers": [1, 2],
+                "repeats": 3,
+                "warmup": 1,
+                "baseline": False,
+            }
+        )
+    )
+    done = run(cli, cli_env, "run", str(spec), "--results", results_dir, "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "6 points measured (18 ok)" in done.stdout
+
+    shown = run(cli, cli_env, "show", "etl", "--results", results_dir, "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert len(rows) == 6
+    for row in rows:
+        assert row["runs"] == 3 and row["status"] == "ok:3"
+        assert row["compute_s_median"] > 0 and row["peak_mem_MB_median"] > 0
+        if row["workers"] == 2:
+            assert row["transfer_MB_median"] > 0
+
+    listed = run(cli, cli_env, "ls", "--results", results_dir, "--json")
+    (study,) = json.loads(listed.stdout)
+    assert (study["study"], study["points"], study["runs"], study["ok"]) == ("etl", 6, 18, 18)
+
+    table = run(cli, cli_env, "show", "etl", "--results", results_dir)
+    assert "medians over repeats" in table.stdout and "rows/s" in table.stdout
+
+
+def test_show_unknown_study_exits_2(results_dir, cli, cli_env):
+    done = run(cli, cli_env, "show", "nope", "--results", results_dir)
+    assert done.returncode == 2
+    assert "no study 'nope'" in done.stderr
+
+
+def test_show_refuses_path_tricks(results_dir, cli, cli_env):
+    done = run(cli, cli_env, "show", "../../etc", "--results", results_dir)
+    assert done.returncode == 2 and "invalid study name" in done.stderr

@@ -1,0 +1,195 @@
+"""The `address` backend against a real `dask scheduler` and `dask worker` processes,
+the `class` backend, and the errors for clusters that cannot be reached."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scaling_lib import ClusterError, load_results, run_study
+
+DASK = shutil.which("dask", path=str(Path(sys.executable).parent))
+
+
+@pytest.fixture
+def external_cluster(tmp_path):
+    """`dask scheduler` + two `dask worker` processes on loopback, as a user would start them."""
+    scheduler_file = tmp_path / "scheduler.json"
+    common = ["--no-dashboard"]
+    procs = [
+        subprocess.Popen(
+            [
+                DASK,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(scheduler_file),
+                *common,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    for _ in range(2):
+        procs.append(
+            subprocess.Popen(
+                [
+                    DASK,
+                    "worker",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--memory-limit",
+                    "1GiB",
+                    "--host",
+                    "127.0.0.1",
+                    *common,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    yield scheduler_file
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_address_backend_runs_on_an_existing_cluster(external_cluster, results_dir):
+    summary = run_study(
+        {
+            "study": "ext",
+            "workload": "dataframe",
+            "params": {"partitions": 6, "keys": 100},
+            "sizes": [30_000, 60_000],
+            "workers": [1, 2],
+            "repeats": 2,
+            "baseline": False,
+            "cluster": {
+                "backend": "address",
+                "scheduler_file": str(external_cluster),
+                "connect_timeout_s": 30,
+            },
+        },
+        results=results_dir,
+        progress=False,
+    )
+    assert summary.statuses == {"ok": 8}
+    df = load_results(results_dir, "ext")
+    assert set(df["cluster_kind"]) == {"address"}
+    # Confined to one of the two workers, nothing crosses between workers...
+    assert (df.loc[df.n_workers == 1, "bytes_transferred"] == 0).all()
+    # ...and on both, the shuffle join does.
+    assert (df.loc[df.n_workers == 2, "bytes_transferred"] > 0).all()
+
+
+def test_unreachable_scheduler_is_a_clear_error_and_fast(results_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.perf_counter()
+    with pytest.raises(
+        ClusterError, match=rf"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"
+    ):
+        run_study(
+            {
+                "study": "x",
+                "workload": "array",
+                "sizes": [100],
+                "workers": [1],
+                "baseline": False,
+                "cluster": {
+                    "backend": "address",
+                    "address": f"tcp://127.0.0.1:{port}",
+                    "connect_timeout_s": 2,
+                },
+            },
+            results=results_dir,
+            progress=False,
+        )
+    assert time.perf_counter() - started < 20
+
+
+def test_missing_scheduler_file_does_not_hang(tmp_path, results_dir):
+    with pytest.raises(ClusterError, match="did not appear within 1 s"):
+        run_study(
+            {
+                "study": "x",
+                "workload": "array",
+                "sizes": [100],
+                "workers": [1],
+                "baseline": False,
+                "cluster": {
+                    "backend": "address",
+                    "scheduler_file": str(tmp_path / "none.json"),
+                    "connect_timeout_s": 1,
+                },
+            },
+            results=results_dir,
+            progress=False,
+        )
+
+
+def test_class_backend_builds_and_scales_a_cluster_class(results_dir):
+    run_study(
+        {
+            "study": "cls",
+            "workload": "array",
+            "params": {"chunks": 50},
+            "sizes": [200],
+            "workers": [1, 2],
+            "repeats": 1,
+            "baseline": False,
+            "cluster": {
+                "backend": "class",
+                "class_path": "distributed.LocalCluster",
+                "kwargs": {
+                    "n_workers": 0,
+                    "threads_per_worker": 1,
+                    "processes": True,
+                    "dashboard_address": None,
+                },
+            },
+        },
+        results=results_dir,
+        progress=False,
+    )
+    df = load_results(results_dir, "cls")
+    assert list(df["status"]) == ["ok", "ok"]
+    assert set(df["cluster_kind"]) == {"class:distributed.LocalCluster"}
+
+
+def test_cuda_backend_without_a_gpu_says_so(results_dir):
+    from scaling_lib.clusters import gpu_count
+
+    if gpu_count():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ClusterError, match="needs an NVIDIA GPU"):
+        run_study(
+            {
+                "study": "g",
+                "workload": "array",
+                "sizes": [100],
+                "workers": [1],
+                "baseline": False,
+                "cluster": {"backend": "cuda"},
+            },
+            results=results_dir,
+            progress=False,
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -73,6 +74,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .spec import load_spec
     from .sweep import run_study
 
+    # Custom workloads named `module:function` may sit beside the spec or in the
+    # current folder, as `python -m` would find them (worker processes inherit sys.path).
+    for folder in (os.path.dirname(os.path.abspath(args.spec)), os.getcwd()):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     spec = load_spec(args.spec)
     summary = run_study(
         spec, results=args.results, progress=not args.no_progress, retry_failed=args.retry_failed

@@ -111,15 +111,24 @@ class ClusterSession:
 
     @contextlib.contextmanager
     def confined(self) -> Iterator[None]:
-        """Keep this client's tasks on this session's workers (an existing cluster may
-        have more than the point asks for)."""
-        everyone = self.client.scheduler_info(n_workers=-1)["workers"]
-        if len(everyone) <= len(self.workers):
+        """Keep this client's tasks on this session's workers.
+
+        Clusters we start have exactly ``n_workers``. An existing cluster may have more,
+        or gain more while a point runs (workers still joining), so there every point
+        is confined, whatever the count says at the start.
+        """
+        if self.spec.backend in ("local", "cuda"):
             yield
             return
         from .confine import ConfineToWorkers
 
-        self.client.register_plugin(ConfineToWorkers(self.client.id, self.workers))
+        try:
+            self.client.register_plugin(ConfineToWorkers(self.client.id, self.workers))
+        except Exception as exc:  # e.g. the scheduler cannot import scaling_lib
+            raise ClusterError(
+                f"cannot confine tasks to {self.n_workers} of the workers at {self._where}: "
+                f"{exc}. Install scaling_lib where the scheduler runs."
+            ) from exc
         try:
             yield
         finally:

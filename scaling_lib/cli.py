@@ -5,6 +5,8 @@ Usage::
     scaling-lib run examples/quick.yaml [--results DIR] [--retry-failed]
     scaling-lib ls [--results DIR]
     scaling-lib show quick [--results DIR] [--json]
+    scaling-lib analyze quick [--json]
+    scaling-lib recommend quick --size 20000 [--deadline 600] [--budget 2] [--json]
 
 Exit codes: 0 success (failed points are recorded, not fatal); 2 bad input or an
 unusable cluster, with a message naming the field, file or address.
@@ -67,7 +69,78 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--results", default=DEFAULT_RESULTS)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_cmd_show)
+    analyze = sub.add_parser("analyze", help="fit scaling laws, diagnose bottlenecks, roofline")
+    analyze.add_argument("study")
+    analyze.add_argument("--results", default=DEFAULT_RESULTS)
+    analyze.add_argument("--json", action="store_true")
+    analyze.set_defaults(handler=_cmd_analyze)
+
+    rec = sub.add_parser("recommend", help="rank instance options for a target size")
+    rec.add_argument("study")
+    rec.add_argument("--size", type=float, required=True, help="target size, in the study's unit")
+    rec.add_argument("--deadline", type=float, help="seconds one run may take")
+    rec.add_argument("--budget", type=float, help="money one run may cost")
+    rec.add_argument("--pricing", choices=("on_demand", "committed"), default="on_demand")
+    rec.add_argument(
+        "--core-speed",
+        type=float,
+        default=1.0,
+        help="an instance vCPU's speed relative to a core here (default 1.0)",
+    )
+    rec.add_argument("--catalog", help="instance catalog YAML (default data/instances.yaml)")
+    rec.add_argument("--top", type=int, default=12, help="options to print")
+    rec.add_argument("--results", default=DEFAULT_RESULTS)
+    rec.add_argument("--json", action="store_true")
+    rec.set_defaults(handler=_cmd_recommend)
     return parser
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis.report import analyze_study
+    from .presentation import analysis_text
+
+    store, df = _study_frame(args.results, args.study)
+    result = analyze_study(df, store.load_json(args.study, "calibration"))
+    print(json.dumps(result, indent=2) if args.json else analysis_text(result))
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from .analysis.recommend import recommend
+    from .analysis.report import recommendation_dict
+    from .catalog import load_catalog
+    from .errors import SpecError
+    from .presentation import recommendation_text
+
+    for name in ("size", "deadline", "budget", "core_speed"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise SpecError(f"--{name.replace('_', '-')}", f"must be positive, got {value:g}")
+    _, df = _study_frame(args.results, args.study)
+    rec = recommend(
+        df,
+        load_catalog(args.catalog),
+        size=args.size,
+        deadline_s=args.deadline,
+        budget=args.budget,
+        pricing=args.pricing,
+        core_speed=args.core_speed,
+    )
+    result = recommendation_dict(rec)
+    print(json.dumps(result, indent=2) if args.json else recommendation_text(result, args.top))
+    return 0
+
+
+def _study_frame(results: str, study: str):
+    from .errors import StoreError
+    from .store import ResultsStore
+
+    store = ResultsStore(results)
+    df = store.load(study)
+    if df.empty:
+        known = ", ".join(store.studies()) or "none"
+        raise StoreError(f"no study {study!r} in {results} (studies: {known})")
+    return store, df
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

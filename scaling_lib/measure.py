@@ -262,3 +262,50 @@ class _RssPeak:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def calibrate_host(*, matrix: int = 2048, copy_bytes: int = 2**29, repeats: int = 3) -> dict:
+    """This host's ceilings: peak FLOP/s (matrix product) and memory bandwidth (large copy).
+
+    Usage::
+
+        ceilings = calibrate_host()
+        ceilings["peak_flops"], ceilings["peak_flops_per_core"], ceilings["bandwidth_bytes_s"]
+
+    Dask workers run BLAS single-threaded (the nanny sets OMP_NUM_THREADS=1), so the
+    ceiling of a Dask run is ``peak_flops_per_core`` times its threads; ``peak_flops``
+    (all cores) is the ceiling of the single-process baseline. Best of ``repeats``.
+    """
+    import os
+
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    a = np.random.default_rng(0).random((matrix, matrix))
+
+    def best_matmul() -> float:
+        a @ a  # warm-up
+        best = min(_timed(lambda: a @ a) for _ in range(repeats))
+        return 2.0 * matrix**3 / best
+
+    all_cores = best_matmul()
+    with threadpool_limits(limits=1):
+        one_core = best_matmul()
+    src = np.ones(copy_bytes // 8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    copy = min(_timed(lambda: np.copyto(dst, src)) for _ in range(repeats))
+    return {
+        "peak_flops": all_cores,
+        "peak_flops_per_core": one_core,
+        "bandwidth_bytes_s": 2.0 * src.nbytes / copy,  # read + write
+        "cores": os.cpu_count(),
+        "method": f"float64 {matrix}x{matrix} matmul (1 thread and all), "
+        f"{copy_bytes // 2**20} MiB copy; best of {repeats}",
+    }
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start

@@ -74,6 +74,7 @@ class StudySpec:
     warmup: int = 1
     timeout_s: float = 600.0
     baseline: bool = True
+    calibrate: bool = True
     cluster: ClusterSpec = field(default_factory=ClusterSpec)
 
     @classmethod
@@ -161,6 +162,7 @@ def _parse_study(raw: Any) -> StudySpec:
         warmup=_non_negative_int(raw.get("warmup", 1), "warmup"),
         timeout_s=_positive_number(raw.get("timeout_s", 600.0), "timeout_s"),
         baseline=_bool(raw.get("baseline", True), "baseline"),
+        calibrate=_bool(raw.get("calibrate", True), "calibrate"),
         cluster=cluster,
     )
 

@@ -84,6 +84,19 @@ class ResultsStore:
         """Keep the spec that produced a study beside its records."""
         self._write_atomic(f"{self._study_dir(study)}/spec.yaml", text.encode())
 
+    def save_json(self, study: str, name: str, value: Any) -> None:
+        """A small JSON document beside a study's records (e.g. ``calibration``)."""
+        self._write_atomic(f"{self._study_dir(study)}/{name}.json", json.dumps(value).encode())
+
+    def load_json(self, study: str, name: str) -> Any | None:
+        path = f"{self._study_dir(study)}/{name}.json"
+        if not self.fs.exists(path):
+            return None
+        try:
+            return json.loads(self.fs.cat_file(path))
+        except ValueError as exc:
+            raise StoreError(f"{path} is not valid JSON: {exc}") from exc
+
     def _write_atomic(self, path: str, payload: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
         try:

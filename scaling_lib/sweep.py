@@ -31,7 +31,12 @@ from dask.utils import format_bytes
 
 from .clusters import ClusterSession, open_cluster, oversubscribed
 from .errors import ClusterError, SpecError
-from .measure import MEASUREMENT_FIELDS, measure_baseline_run, measure_dask_run
+from .measure import (
+    MEASUREMENT_FIELDS,
+    calibrate_host,
+    measure_baseline_run,
+    measure_dask_run,
+)
 from .plan import Point, pending_points
 from .provenance import provenance
 from .spec import StudySpec, load_spec
@@ -88,6 +93,7 @@ def run_study(
         study=spec.study, results=store.root, planned=len(todo) + skipped, skipped=skipped
     )
     store.save_spec(spec.study, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    _calibrate_once(spec, store, log)
     started = time.perf_counter()
     runner = _PointRunner(spec, workload, store, run_id=uuid.uuid4().hex[:12])
 
@@ -310,6 +316,25 @@ def _classify(exc: BaseException, session: ClusterSession, since: float) -> tupl
                 return "oom", "KilledWorker"
         return "worker-lost", "KilledWorker"
     return "failed", type(exc).__name__
+
+
+def _calibrate_once(
+    spec: StudySpec, store: ResultsStore, log: Callable[[str], None] | None
+) -> None:
+    """Measure this host's ceilings once per study, for the roofline (local clusters only:
+    a remote cluster's hosts are not this one)."""
+    if not spec.calibrate or spec.cluster.backend not in ("local", "cuda"):
+        return
+    if store.load_json(spec.study, "calibration") is not None:
+        return
+    calibration = calibrate_host()
+    calibration["host"] = provenance()["host"]
+    store.save_json(spec.study, "calibration", calibration)
+    if log:
+        log(
+            f"calibrated this host: {calibration['peak_flops_per_core'] / 1e9:.1f} GFLOP/s per "
+            f"core, {calibration['bandwidth_bytes_s'] / 1e9:.1f} GB/s memory bandwidth"
+        )
 
 
 def _check_sizes_fit(

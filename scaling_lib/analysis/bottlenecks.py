@@ -1,0 +1,349 @@
+"""Naming the bottleneck, with the evidence for it and a fix to try.
+
+Usage::
+
+    for finding in diagnose(df):
+        print(finding.score, finding.name, finding.summary)
+        finding.evidence    # the figures behind it
+        finding.fix         # what to try
+
+Each rule looks at the records (Dask's span metrics per run, transfers, spills,
+memory, statuses) and, if it sees its bottleneck, returns a Finding scored 0-1 by
+how strongly the figures show it. Findings come back ranked, strongest first.
+Shares are of the thread-seconds a run had (wall time x workers x threads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .scaling import NOISY_CV, dask_runs, point_table, strong_laws
+
+__all__ = ["RULES", "Finding", "diagnose", "time_shares"]
+
+TASK_FLOOR_S = 0.01  # Dask's overhead is about 1 ms a task: tasks under 10 ms pay >10%
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    score: float  # 0-1: how strongly the evidence shows it
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str = ""
+
+
+def time_shares(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run: where the available thread-seconds went, as shares (0-1)."""
+    capacity = runs["wall_s"] * runs["n_workers"] * runs["threads_per_worker"]
+    out = pd.DataFrame(index=runs.index)
+    out["compute"] = runs["cpu_s"] / capacity
+    out["non_cpu"] = runs["noncpu_s"] / capacity
+    out["transfer"] = runs["transfer_s"] / capacity
+    out["disk"] = (runs["disk_read_s"] + runs["disk_write_s"]) / capacity
+    out["serialization"] = (
+        runs["serialize_s"] + runs["deserialize_s"] + runs["compress_s"] + runs["decompress_s"]
+    ) / capacity
+    out["scheduler"] = (runs["executor_s"] + runs["other_s"]) / capacity
+    busy = out[["compute", "non_cpu", "disk", "serialization", "scheduler"]].sum(axis=1)
+    out["idle"] = (1 - busy).clip(lower=0)
+    return out.clip(lower=0)
+
+
+def _largest(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs at the largest worker count and, among those, the largest size."""
+    top = runs[runs["n_workers"] == runs["n_workers"].max()]
+    return top[top["size"] == top["size"].max()]
+
+
+def _compute_bound(df, runs, shares) -> Finding | None:
+    top = shares.loc[_largest(runs).index]
+    share = float(top["compute"].median())
+    if share < 0.6:
+        return None
+    return Finding(
+        "compute-bound",
+        share,
+        f"threads spend {share:.0%} of their time computing at the largest point",
+        {"compute_share": share},
+        "more workers help while efficiency holds; beyond that, faster cores, a GPU, or "
+        "less work (vectorise, lower precision)",
+    )
+
+
+def _memory(df, runs, shares) -> Finding | None:
+    oom = df[df["status"] == "oom"]
+    spilled = float(runs["bytes_spilled"].max()) if len(runs) else 0.0
+    limit = runs["memory_limit_bytes"].where(runs["memory_limit_bytes"] > 0)
+    ratio = float((runs["peak_memory_bytes"] / limit).max()) if len(runs) else 0.0
+    if len(oom):
+        score, summary = 1.0, f"{oom['point_id'].nunique()} point(s) ran out of memory"
+    elif spilled > 0:
+        score, summary = 0.85, f"workers spilled up to {spilled / 2**20:.0f} MiB to disk"
+    elif ratio > 0.8:
+        score, summary = 0.6, f"peak worker memory reached {ratio:.0%} of the limit"
+    else:
+        return None
+    return Finding(
+        "memory",
+        score,
+        summary,
+        {
+            "oom_points": int(oom["point_id"].nunique()),
+            "max_spilled_bytes": spilled,
+            "peak_over_limit": ratio,
+            "oom_sizes": sorted(oom["size"].unique().tolist()),
+        },
+        "more memory per worker, smaller partitions or chunks, or more workers so each holds "
+        "less; persist less at once",
+    )
+
+
+def _communication(df, runs, shares) -> Finding | None:
+    multi = runs[runs["n_workers"] > 1]
+    if multi.empty:
+        return None
+    by_workers = shares.loc[runs.index, "transfer"].groupby(runs["n_workers"]).median()
+    top_share = float(by_workers.iloc[-1])
+    moved = float(multi["bytes_transferred"].median())
+    grows = len(by_workers) > 1 and by_workers.iloc[-1] > by_workers.iloc[0]
+    kappa = max((law.usl.kappa for law in strong_laws(df) if law.usl), default=None)
+    score = min(1.0, top_share * 4) + (0.2 if grows else 0.0) + (0.2 if kappa else 0.0)
+    if top_share < 0.02 and not (kappa and kappa > 1e-3):
+        return None
+    return Finding(
+        "communication",
+        min(score, 1.0),
+        f"transfers between workers take {top_share:.0%} of thread time at "
+        f"{int(by_workers.index[-1])} workers ({moved / 2**20:.1f} MiB moved per run)",
+        {
+            "transfer_share_by_workers": {int(k): float(v) for k, v in by_workers.items()},
+            "median_bytes_transferred": moved,
+            "usl_kappa": kappa,
+        },
+        "fewer, larger partitions; avoid the shuffle (broadcast the small table, or "
+        "partition both sides on the join key once); try the p2p shuffle",
+    )
+
+
+def _serialization(df, runs, shares) -> Finding | None:
+    share = float(shares.loc[runs.index, "serialization"].median())
+    if share < 0.05:
+        return None
+    return Finding(
+        "serialization",
+        min(1.0, share * 5),
+        f"(de)serialization and compression take {share:.0%} of thread time",
+        {"serialization_share": share},
+        "move NumPy/Arrow data rather than Python objects; avoid object dtype columns "
+        "(use Arrow strings); send less",
+    )
+
+
+def _scheduler_overhead(df, runs, shares) -> Finding | None:
+    tasks = runs["task_count"].where(runs["task_count"] > 0)
+    per_task = (runs["compute_s"] / tasks).dropna()
+    if per_task.empty:
+        return None
+    median_task = float(per_task.median())
+    if median_task >= TASK_FLOOR_S:
+        return None
+    return Finding(
+        "scheduler-overhead",
+        float(min(1.0, 0.5 + 0.5 * (1 - median_task / TASK_FLOOR_S))),
+        f"tasks last {median_task * 1e3:.2f} ms of compute on median; each costs Dask about 1 ms",
+        {
+            "median_task_seconds": median_task,
+            "median_task_count": float(tasks.median()),
+            "tasks_per_second": float((runs["task_count"] / runs["wall_s"]).median()),
+        },
+        "larger chunks or partitions (aim for tasks of 100 ms or more): raise `chunks`, "
+        "lower `partitions`, fuse steps",
+    )
+
+
+def _gil(df, runs, shares) -> Finding | None:
+    threaded = runs[runs["threads_per_worker"] > 1]
+    if threaded.empty:
+        return None
+    per_thread = float(shares.loc[threaded.index, "compute"].median())
+    single = runs[runs["threads_per_worker"] == 1]
+    evidence: dict[str, Any] = {"compute_share_threaded": per_thread}
+    if len(single):
+        evidence["compute_share_single_threaded"] = float(
+            shares.loc[single.index, "compute"].median()
+        )
+    if per_thread >= 0.5:
+        return None
+    return Finding(
+        "gil",
+        0.7 if len(single) and evidence["compute_share_single_threaded"] > 2 * per_thread else 0.5,
+        f"with {int(threaded['threads_per_worker'].max())} threads per worker, threads compute "
+        f"only {per_thread:.0%} of the time: Python code holding the GIL",
+        evidence,
+        "use more worker processes with one thread each, or release the GIL (NumPy, "
+        "Numba nogil, Arrow compute)",
+    )
+
+
+def _serial_section(df, runs, shares) -> Finding | None:
+    laws = [law for law in strong_laws(df) if law.amdahl is not None]
+    if not laws:
+        return None
+    law = max(laws, key=lambda x: x.size)
+    s = law.amdahl.serial_fraction
+    if s < 0.1:
+        return None
+    return Finding(
+        "serial-section",
+        float(min(1.0, s)),
+        f"Amdahl fit at size {law.size:g}: {s:.0%} of the one-worker time does not "
+        f"parallelise (speedup can never pass {law.amdahl.max_speedup:.1f}x)",
+        {"serial_fraction": s, "se": law.amdahl.se.get("serial_fraction"), "size": law.size},
+        "find the serial part (client-side loops, a final single-task reduction, the driver's "
+        "step between iterations); give each worker more data so it matters less",
+    )
+
+
+def _oversubscription(df, runs, shares) -> Finding | None:
+    over = df[df.get("oversubscribed", pd.Series(False, index=df.index)).fillna(False).astype(bool)]
+    if over.empty:
+        return None
+    return Finding(
+        "oversubscription",
+        0.8,
+        f"{over['point_id'].nunique()} point(s) ran more threads than the host has cores",
+        {"points": int(over["point_id"].nunique()), "host_cores": int(df["host_cores"].max())},
+        "keep workers x threads per worker at or below the cores; results above it measure "
+        "contention, not scaling",
+    )
+
+
+def _idle(df, runs, shares) -> Finding | None:
+    top = shares.loc[_largest(runs).index]
+    idle = float(top["idle"].median())
+    if idle < 0.3:
+        return None
+    return Finding(
+        "idle-workers",
+        float(min(1.0, idle)),
+        f"threads sit idle {idle:.0%} of the time at the largest point: too few tasks for "
+        "the workers, stragglers, or waiting on the client",
+        {"idle_share": idle},
+        "more partitions than threads (2-4x), balanced partition sizes, fewer client round trips",
+    )
+
+
+def _not_worth_distributing(df, runs, shares) -> Finding | None:
+    base = point_table(df[df["runner"] == "baseline"])
+    if base.empty or runs.empty:
+        return None
+    best = point_table(runs).groupby("size")["median"].min()
+    both = base.set_index("size")["median"].to_frame("baseline").join(best.rename("dask"))
+    both = both.dropna()
+    if both.empty:
+        return None
+    wins = both[both["baseline"] < both["dask"]]
+    if wins.empty:
+        return None
+    share = len(wins) / len(both)
+    return Finding(
+        "not-worth-distributing",
+        0.9 if share == 1 else 0.5,
+        f"the single-process baseline beats the best Dask run at {len(wins)} of "
+        f"{len(both)} sizes (up to {wins.index.max():g})",
+        {"baseline_vs_dask_seconds": {f"{k:g}": v for k, v in both.to_dict("index").items()}},
+        "below that size stay in one process; distribute only where data outgrows one "
+        "machine's memory or the run outgrows its deadline",
+    )
+
+
+def _not_enough_data(df, runs, shares) -> Finding | None:
+    problems = []
+    sizes, workers = runs["size"].nunique(), runs["n_workers"].nunique()
+    if sizes < 3:
+        problems.append(f"{sizes} size(s): need 3+ to fit how time grows with data")
+    if workers < 2:
+        problems.append(f"{workers} worker count(s): need 2+ for speedup, 3+ for the USL")
+    table = point_table(runs)
+    noisy = table[table["cv"] > NOISY_CV]
+    if len(noisy):
+        problems.append(
+            f"{len(noisy)} point(s) with noisy repeats (CV up to {noisy['cv'].max():.0%})"
+        )
+    few = table[table["repeats"] < 3]
+    if len(few):
+        problems.append(f"{len(few)} point(s) with fewer than 3 repeats")
+    if not problems:
+        return None
+    return Finding(
+        "not-enough-data",
+        0.4 + 0.1 * len(problems),
+        "; ".join(problems),
+        {"sizes": sizes, "worker_counts": workers, "noisy_points": len(noisy)},
+        "add sizes and worker counts to the spec, and repeats where runs are noisy; "
+        "re-running the spec measures only the new points",
+    )
+
+
+Rule = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], Finding | None]
+RULES: tuple[Rule, ...] = (
+    _compute_bound,
+    _memory,
+    _communication,
+    _serialization,
+    _scheduler_overhead,
+    _gil,
+    _serial_section,
+    _oversubscription,
+    _idle,
+    _not_worth_distributing,
+    _not_enough_data,
+)
+
+
+def diagnose(df: pd.DataFrame) -> list[Finding]:
+    """Every rule's finding, strongest first."""
+    if df.empty:
+        return [Finding("not-enough-data", 1.0, "no records", {}, "run the study first")]
+    runs = dask_runs(df)
+    if runs.empty:
+        failed = df[df["status"] != "ok"]
+        findings = [
+            Finding(
+                "no-successful-runs",
+                1.0,
+                f"no Dask run succeeded ({len(failed)} failed)",
+                {"statuses": failed["status"].value_counts().to_dict()},
+                "read the error messages (scaling-lib show STUDY); fix and re-run with "
+                "--retry-failed",
+            )
+        ]
+        memory = _memory(df, runs, pd.DataFrame())
+        return findings + ([memory] if memory else [])
+    shares = time_shares(runs)
+    findings = [f for rule in RULES if (f := rule(df, runs, shares)) is not None]
+    findings = [_clean(f) for f in findings]
+    return sorted(findings, key=lambda f: -f.score)
+
+
+def _clean(finding: Finding) -> Finding:
+    """Plain Python numbers in the evidence, so it serialises as JSON."""
+
+    def plain(v):
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    return Finding(
+        finding.name, float(finding.score), finding.summary, plain(finding.evidence), finding.fix
+    )

@@ -1,0 +1,199 @@
+"""Scaling laws and their fits: Amdahl, Gustafson, the Universal Scalability Law.
+
+Usage::
+
+    fit = fit_usl(workers, throughput)          # bounded least squares, with standard errors
+    fit.sigma, fit.kappa, fit.lam, fit.peak_n, fit.predict([8, 16])
+    fit_amdahl(workers, seconds).serial_fraction
+    fit_gustafson(workers, scaled_speedup).serial_fraction
+
+Pure functions over arrays: no Dask, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = [
+    "AmdahlFit",
+    "GustafsonFit",
+    "UslFit",
+    "amdahl_speedup",
+    "fit_amdahl",
+    "fit_gustafson",
+    "fit_usl",
+    "gustafson_speedup",
+    "usl_throughput",
+]
+
+
+def amdahl_speedup(p, serial_fraction: float):
+    """Speedup on ``p`` workers when ``serial_fraction`` of the one-worker time cannot be split."""
+    p = np.asarray(p, dtype=float)
+    return 1.0 / (serial_fraction + (1.0 - serial_fraction) / p)
+
+
+def gustafson_speedup(p, serial_fraction: float):
+    """Scaled speedup when the work grows with ``p`` (weak scaling)."""
+    p = np.asarray(p, dtype=float)
+    return p - serial_fraction * (p - 1.0)
+
+
+def usl_throughput(n, sigma: float, kappa: float, lam: float):
+    """X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1))."""
+    n = np.asarray(n, dtype=float)
+    return lam * n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
+
+
+@dataclass(frozen=True)
+class UslFit:
+    """A fitted Universal Scalability Law, with standard errors and 95% intervals."""
+
+    sigma: float  # contention (serial fraction)
+    kappa: float  # coherency (crosstalk between workers)
+    lam: float  # throughput of one worker
+    se: dict[str, float]
+    ci95: dict[str, tuple[float, float]]
+    residual_std: float
+    dof: int
+    n_points: int
+
+    @property
+    def peak_n(self) -> float:
+        """Worker count of peak throughput: sqrt((1 - sigma) / kappa); inf when kappa is 0."""
+        return math.sqrt((1 - self.sigma) / self.kappa) if self.kappa > 0 else math.inf
+
+    @property
+    def peak_throughput(self) -> float:
+        return (
+            float(usl_throughput(self.peak_n, self.sigma, self.kappa, self.lam))
+            if (math.isfinite(self.peak_n))
+            else self.ceiling
+        )
+
+    @property
+    def ceiling(self) -> float:
+        """Throughput limit as N grows: lambda / sigma when kappa is 0, else the peak."""
+        if self.kappa > 0:
+            return self.peak_throughput
+        return self.lam / self.sigma if self.sigma > 0 else math.inf
+
+    def predict(self, n):
+        return usl_throughput(n, self.sigma, self.kappa, self.lam)
+
+
+def fit_usl(n, throughput, *, bounded: bool = True) -> UslFit:
+    """Least-squares fit of the USL to throughput measured at concurrency/worker counts ``n``.
+
+    ``bounded`` (the default, as R's ``usl`` package) keeps sigma in [0, 1] and kappa,
+    lambda >= 0; ``bounded=False`` is the unconstrained fit other ports use.
+    """
+    n = np.asarray(n, dtype=float)
+    x = np.asarray(throughput, dtype=float)
+    if len(n) < 3:
+        raise ValueError(f"the USL has 3 parameters: need at least 3 points, got {len(n)}")
+    lam0 = float(np.max(x[n == n.min()] / n.min()))
+
+    def residuals(theta):
+        return usl_throughput(n, *theta) - x
+
+    start = np.array([0.01, 1e-4, lam0])
+    tol = {"ftol": 1e-15, "xtol": 1e-15, "gtol": 1e-15, "max_nfev": 20000}
+    if bounded:
+        result = optimize.least_squares(
+            residuals,
+            start,
+            bounds=([0, 0, 0], [1, np.inf, np.inf]),
+            method="trf",
+            x_scale="jac",
+            **tol,
+        )
+    else:
+        result = optimize.least_squares(residuals, start, method="lm", x_scale="jac", **tol)
+    sigma, kappa, lam = (float(v) for v in result.x)
+    se, ci, resid_std, dof = _standard_errors(result, len(n), ("sigma", "kappa", "lam"))
+    return UslFit(sigma, kappa, lam, se, ci, resid_std, dof, len(n))
+
+
+@dataclass(frozen=True)
+class AmdahlFit:
+    serial_fraction: float
+    t1: float  # fitted one-worker time
+    se: dict[str, float] = field(default_factory=dict)
+
+    def speedup(self, p):
+        return amdahl_speedup(p, self.serial_fraction)
+
+    def predict_time(self, p):
+        return self.t1 / self.speedup(p)
+
+    @property
+    def max_speedup(self) -> float:
+        return 1 / self.serial_fraction if self.serial_fraction > 0 else math.inf
+
+
+def fit_amdahl(workers, seconds) -> AmdahlFit:
+    """Fit T(p) = T1 (s + (1 - s) / p) to times at worker counts, s in [0, 1]."""
+    p = np.asarray(workers, dtype=float)
+    t = np.asarray(seconds, dtype=float)
+    if len(np.unique(p)) < 2:
+        raise ValueError("Amdahl's law needs times at two or more worker counts")
+
+    def residuals(theta):
+        s, t1 = theta
+        return (t1 * (s + (1 - s) / p) - t) / t  # relative: small and large times count alike
+
+    t1_0 = float(np.median(t[p == p.min()]) * p.min())
+    result = optimize.least_squares(
+        residuals, [0.1, t1_0], bounds=([0, 0], [1, np.inf]), method="trf", x_scale="jac"
+    )
+    se, _, _, _ = _standard_errors(result, len(p), ("serial_fraction", "t1"))
+    return AmdahlFit(float(result.x[0]), float(result.x[1]), se)
+
+
+@dataclass(frozen=True)
+class GustafsonFit:
+    serial_fraction: float
+    se: float
+
+    def scaled_speedup(self, p):
+        return gustafson_speedup(p, self.serial_fraction)
+
+
+def fit_gustafson(workers, scaled_speedup) -> GustafsonFit:
+    """Fit S(p) = p - s (p - 1) by least squares (closed form), s clipped to [0, 1]."""
+    p = np.asarray(workers, dtype=float)
+    y = np.asarray(scaled_speedup, dtype=float)
+    a = p - 1.0
+    if not np.any(a):
+        raise ValueError("Gustafson's law needs runs on more than one worker")
+    s = float(np.sum(a * (p - y)) / np.sum(a * a))
+    dof = max(len(p) - 1, 1)
+    resid = y - gustafson_speedup(p, s)
+    se = float(math.sqrt(np.sum(resid**2) / dof / np.sum(a * a)))
+    return GustafsonFit(min(max(s, 0.0), 1.0), se)
+
+
+def _standard_errors(result, n: int, names: tuple[str, ...]):
+    """Standard errors and 95% t-intervals from the Jacobian at the optimum."""
+    k = len(names)
+    dof = max(n - k, 1)
+    rss = float(np.sum(result.fun**2))
+    resid_var = rss / dof
+    jac = result.jac
+    try:
+        cov = np.linalg.pinv(jac.T @ jac) * resid_var
+        se_values = np.sqrt(np.clip(np.diag(cov), 0, None))
+    except np.linalg.LinAlgError:
+        se_values = np.full(k, np.nan)
+    t = stats.t.ppf(0.975, dof)
+    se = {name: float(v) for name, v in zip(names, se_values, strict=True)}
+    ci = {
+        name: (float(x - t * s), float(x + t * s))
+        for name, x, s in zip(names, result.x, se_values, strict=True)
+    }
+    return se, ci, math.sqrt(resid_var), dof

@@ -1,0 +1,144 @@
+"""Predicting time at a target size and worker count, with an interval and honest flags.
+
+Usage::
+
+    model = fit_time_model(df)                 # T(n, p) from a study's successful Dask runs
+    pred = model.predict(size=1e7, n_workers=16)
+    pred.seconds, pred.low, pred.high, pred.warnings
+
+The interval combines two uncertainties: measurement noise (a bootstrap that
+resamples the repeats at every point and refits the chosen model) and model error
+(the leave-one-out SMAPE of the chosen model, applied around the prediction). A
+prediction far outside the measured sizes or worker counts, or from noisy repeats,
+says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .fit import TwoParameterModel, bootstrap_interval, fit_ernest, fit_two_parameter
+from .scaling import NOISY_CV, dask_runs, point_table
+
+__all__ = ["FAR_EXTRAPOLATION", "Prediction", "TimeModel", "fit_time_model"]
+
+FAR_EXTRAPOLATION = 4.0  # beyond 4x the largest measured size (or workers), trust drops
+
+
+@dataclass(frozen=True)
+class Prediction:
+    size: float
+    n_workers: int
+    seconds: float
+    low: float  # 90% interval
+    high: float
+    model: str
+    size_ratio: float  # target size / largest measured size
+    workers_ratio: float  # target workers / largest measured worker count
+    noisy: bool
+    warnings: tuple[str, ...]
+
+    @property
+    def trustworthy(self) -> bool:
+        return not self.warnings
+
+
+@dataclass
+class TimeModel:
+    model: TwoParameterModel
+    n: np.ndarray
+    p: np.ndarray
+    t: np.ndarray
+    groups: list[np.ndarray]
+    noisy_points: int
+    max_cv: float
+    draws: int = 200
+
+    def predict(self, size: float, n_workers: int) -> Prediction:
+        size_arr, p_arr = np.array([float(size)]), np.array([float(n_workers)])
+        central = float(self.model.predict(size_arr, p_arr)[0])
+        low, high = bootstrap_interval(
+            lambda rows: _refit(self.model, self.n[rows], self.p[rows], self.t[rows]).predict(
+                size_arr, p_arr
+            ),
+            self.groups,
+            draws=self.draws,
+        )
+        model_error = self.model.cv_smape / 100
+        low_v = min(float(low[0]), central * (1 - model_error))
+        high_v = max(float(high[0]), central * (1 + model_error))
+        size_ratio = float(size) / self.n.max()
+        workers_ratio = float(n_workers) / self.p.max()
+        warnings = []
+        if size_ratio > FAR_EXTRAPOLATION:
+            warnings.append(
+                f"size is {size_ratio:.0f}x the largest measured ({self.n.max():g}): "
+                "measure a larger size to trust this"
+            )
+        if workers_ratio > FAR_EXTRAPOLATION:
+            warnings.append(
+                f"{n_workers} workers is {workers_ratio:.0f}x the most measured "
+                f"({self.p.max():g}): communication costs may appear that small runs do not show"
+            )
+        if len(np.unique(self.p)) < 2 and n_workers != self.p.max():
+            warnings.append("only one worker count measured: the worker dependence is a guess")
+        noisy = self.max_cv > NOISY_CV
+        if noisy:
+            warnings.append(
+                f"noisy repeats (coefficient of variation up to {self.max_cv:.0%} at "
+                f"{self.noisy_points} point(s)): add repeats or quieten the machine"
+            )
+        if central <= 0:
+            warnings.append("the model predicts a non-positive time here: it does not apply")
+        return Prediction(
+            size=float(size),
+            n_workers=int(n_workers),
+            seconds=central,
+            low=max(low_v, 0.0),
+            high=high_v,
+            model=str(self.model),
+            size_ratio=size_ratio,
+            workers_ratio=workers_ratio,
+            noisy=noisy,
+            warnings=tuple(warnings),
+        )
+
+
+def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200) -> TimeModel:
+    """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``)."""
+    runs = dask_runs(df).reset_index(drop=True)
+    if runs.empty:
+        raise ValueError("no successful Dask runs to model")
+    n = runs["size"].to_numpy(float)
+    p = runs["n_workers"].to_numpy(float)
+    t = runs[metric].to_numpy(float)
+    model = fit_two_parameter(n, p, t)
+    groups = [np.asarray(idx) for idx in runs.groupby(["size", "n_workers"]).indices.values()]
+    table = point_table(runs, metric)
+    return TimeModel(
+        model=model,
+        n=n,
+        p=p,
+        t=t,
+        groups=groups,
+        noisy_points=int((table["cv"] > NOISY_CV).sum()),
+        max_cv=float(table["cv"].max()) if len(table) else 0.0,
+        draws=draws,
+    )
+
+
+def _refit(model: TwoParameterModel, n, p, t) -> TwoParameterModel:
+    """The same model form, refitted to resampled data (no new search)."""
+    if model.ernest is not None:
+        ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)
+        return TwoParameterModel(0.0, (), (), model.cv_smape, "ernest", ernest)
+    from .fit import _design
+
+    a = np.column_stack([np.ones(len(n)), _design(n, p, model.terms)])
+    coef, *_ = np.linalg.lstsq(a, t, rcond=None)
+    return TwoParameterModel(
+        float(coef[0]), tuple(float(c) for c in coef[1:]), model.terms, model.cv_smape, model.kind
+    )

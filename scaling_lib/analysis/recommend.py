@@ -1,0 +1,292 @@
+"""Recommending infrastructure for a target size: ranked options with time, cost and memory.
+
+Usage::
+
+    rec = recommend(df, catalog, size=2e7, deadline_s=600, budget=5.0)
+    rec.cheapest_meeting_deadline, rec.fastest_within_budget, rec.knee_workers
+    rec.options[0].seconds, rec.options[0].cost, rec.assumptions
+
+Each option is an instance type x a count. Time comes from the study's fitted
+T(n, p) (with its interval), scaled by how an instance's core compares with this
+host's (``core_speed``, 1.0 unless told); memory per worker from the fitted peak
+memory against data per worker; cost from the hourly price, billed per second with
+a one-minute minimum. GPU instances are ranked only from GPU measurements.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .fit import fit_pmnf
+from .predict import Prediction, TimeModel, fit_time_model
+from .scaling import dask_runs
+
+__all__ = ["Catalog", "Instance", "Option", "Recommendation", "recommend"]
+
+GIB = 2**30
+MEMORY_HEADROOM = 0.8  # Dask pauses a worker at 80% of its memory limit
+COUNTS = (1, 2, 4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    vcpus: int
+    memory_gib: float
+    on_demand_hour: float
+    committed_hour: float
+    family: str = ""
+    gpus: int = 0
+    gpu_type: str | None = None
+    gpu_memory_gib: float = 0.0
+
+    def price(self, pricing: str) -> float:
+        return self.committed_hour if pricing == "committed" else self.on_demand_hour
+
+
+@dataclass(frozen=True)
+class Catalog:
+    instances: tuple[Instance, ...]
+    source: str = ""
+    retrieved: str = ""
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class Option:
+    instance: str
+    count: int
+    workers: int
+    seconds: float
+    seconds_low: float
+    seconds_high: float
+    cost: float
+    cost_low: float
+    cost_high: float
+    memory_per_worker_gib: float
+    predicted_peak_gib: float | None
+    headroom_gib: float | None
+    feasible: bool
+    meets_deadline: bool | None
+    within_budget: bool | None
+    efficiency: float | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    target_size: float
+    size_unit: str
+    deadline_s: float | None
+    budget: float | None
+    pricing: str
+    currency: str
+    options: tuple[Option, ...]
+    cheapest_meeting_deadline: Option | None
+    fastest_within_budget: Option | None
+    knee_workers: int | None
+    baseline_crossover_size: float | None
+    baseline_note: str
+    model: str
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def recommend(
+    df: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    size: float,
+    deadline_s: float | None = None,
+    budget: float | None = None,
+    pricing: str = "on_demand",
+    core_speed: float = 1.0,
+    counts: tuple[int, ...] = COUNTS,
+    draws: int = 100,
+) -> Recommendation:
+    """Rank instance options for one run at ``size`` (see the module docstring)."""
+    if pricing not in ("on_demand", "committed"):
+        raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
+    runs = dask_runs(df)
+    if runs.empty:
+        raise ValueError("no successful Dask runs: nothing to base a recommendation on")
+    model = fit_time_model(df, draws=draws)
+    threads = int(runs["threads_per_worker"].max())
+    measured_gpu = bool((runs["backend"] == "gpu").any())
+    memory_model = _memory_model(runs)
+    one_worker = max(model.predict(size, 1).seconds, 1e-9)
+
+    options = []
+    for inst in catalog.instances:
+        if inst.gpus and not measured_gpu:
+            continue
+        per_instance = inst.gpus if inst.gpus else max(inst.vcpus // threads, 1)
+        for count in counts:
+            workers = per_instance * count
+            pred = model.predict(size, workers)
+            options.append(
+                _option(
+                    inst,
+                    count,
+                    workers,
+                    pred,
+                    size,
+                    memory_model,
+                    deadline_s,
+                    budget,
+                    pricing,
+                    core_speed,
+                    one_worker,
+                )
+            )
+    options.sort(
+        key=lambda o: (
+            not o.feasible,
+            o.meets_deadline is False,
+            o.within_budget is False,
+            o.cost,
+            o.seconds,
+        )
+    )
+    feasible = [o for o in options if o.feasible]
+    meeting = [o for o in feasible if o.meets_deadline] if deadline_s else []
+    affordable = [o for o in feasible if o.within_budget] if budget is not None else []
+    crossover, note = _baseline_crossover(df, model, size)
+    assumptions = (
+        f"one Dask worker per {threads} vCPU(s), as measured here ({threads} thread(s) per "
+        f"worker); a GPU instance runs one worker per GPU",
+        f"an instance vCPU is {core_speed:g}x as fast as a core of the measured host "
+        f"({runs['host'].iloc[0]}, {int(runs['host_cores'].iloc[0])} cores); pass core_speed "
+        "to change this",
+        f"time model fitted on sizes {sorted(runs['size'].unique().tolist())} and workers "
+        f"{sorted(runs['n_workers'].unique().tolist())}: {model.model}",
+        "intervals are 90%: repeat noise (bootstrap) and the model's leave-one-out error",
+        f"memory per worker = instance memory / workers; feasible while the predicted peak "
+        f"stays under {MEMORY_HEADROOM:.0%} of it",
+        f"cost = instances x {pricing.replace('_', '-')} price x time, billed per second with "
+        f"a 60 s minimum; prices from {catalog.source or 'the catalog'} "
+        f"({catalog.retrieved or 'undated'})",
+        "network between instances is assumed no slower than between this host's workers; "
+        "multi-node runs may pay more for communication than measured here",
+    )
+    if not measured_gpu and any(i.gpus for i in catalog.instances):
+        assumptions += (
+            "GPU instances left out: this study has no GPU measurements "
+            "(run it with cluster backend cuda on a GPU host)",
+        )
+    return Recommendation(
+        target_size=float(size),
+        size_unit=str(runs["size_unit"].iloc[0]),
+        deadline_s=deadline_s,
+        budget=budget,
+        pricing=pricing,
+        currency=catalog.currency,
+        options=tuple(options),
+        cheapest_meeting_deadline=min(meeting, key=lambda o: o.cost) if meeting else None,
+        fastest_within_budget=min(affordable, key=lambda o: o.seconds) if affordable else None,
+        knee_workers=_knee(model, size),
+        baseline_crossover_size=crossover,
+        baseline_note=note,
+        model=str(model.model),
+        assumptions=assumptions,
+    )
+
+
+def _option(
+    inst,
+    count,
+    workers,
+    pred: Prediction,
+    size,
+    memory_model,
+    deadline_s,
+    budget,
+    pricing,
+    core_speed,
+    one_worker,
+) -> Option:
+    seconds = pred.seconds / core_speed
+    low, high = pred.low / core_speed, pred.high / core_speed
+    rate = inst.price(pricing) * count / 3600.0
+
+    def cost(s: float) -> float:
+        return rate * max(s, 60.0)
+
+    memory_per_worker = inst.memory_gib / max(workers // count, 1)
+    if inst.gpus:
+        memory_per_worker = inst.gpu_memory_gib
+    peak = None
+    if memory_model is not None:
+        peak = float(memory_model.predict([size / workers])[0]) / GIB
+    headroom = None if peak is None else MEMORY_HEADROOM * memory_per_worker - peak
+    feasible = seconds > 0 and (headroom is None or headroom > 0)
+    efficiency = one_worker / (workers * pred.seconds) if pred.seconds > 0 else None
+    warnings = list(pred.warnings)
+    if headroom is not None and headroom <= 0:
+        warnings.append(f"needs about {peak:.1f} GiB per worker; has {memory_per_worker:.1f}")
+    return Option(
+        instance=inst.name,
+        count=count,
+        workers=workers,
+        seconds=seconds,
+        seconds_low=low,
+        seconds_high=high,
+        cost=cost(seconds),
+        cost_low=cost(low),
+        cost_high=cost(high),
+        memory_per_worker_gib=memory_per_worker,
+        predicted_peak_gib=peak,
+        headroom_gib=headroom,
+        feasible=feasible,
+        meets_deadline=None if deadline_s is None else high <= deadline_s,
+        within_budget=None if budget is None else cost(high) <= budget,
+        efficiency=efficiency,
+        warnings=tuple(warnings),
+    )
+
+
+def _memory_model(runs: pd.DataFrame):
+    """Peak memory per worker against data per worker (size / workers)."""
+    per_worker = runs["size"] / runs["n_workers"]
+    if per_worker.nunique() < 2:
+        return None
+    return fit_pmnf(per_worker, runs["peak_memory_bytes"], var="n/p")
+
+
+def _knee(model: TimeModel, size: float) -> int | None:
+    """Largest power-of-two worker count whose parallel efficiency is still >= 50%."""
+    t1 = model.model.predict(np.array([size]), np.array([1.0]))[0]
+    if t1 <= 0:
+        return None
+    knee = 1
+    for p in (2**k for k in range(1, 11)):
+        tp = model.model.predict(np.array([size]), np.array([float(p)]))[0]
+        if tp <= 0 or t1 / (p * tp) < 0.5:
+            break
+        knee = p
+    return knee
+
+
+def _baseline_crossover(df: pd.DataFrame, model: TimeModel, target: float):
+    """Size below which the single-process baseline beats the cluster (largest measured p)."""
+    base = df[(df["runner"] == "baseline") & (df["status"] == "ok")]
+    if base["size"].nunique() < 2:
+        return None, "no single-process baseline measured at 2+ sizes"
+    base_model = fit_pmnf(base["size"], base["wall_s"])
+    p = float(model.p.max())
+    grid = np.geomspace(float(model.n.min()) / 4, max(target, float(model.n.max())) * 4, 400)
+    cluster = model.model.predict(grid, np.full_like(grid, p))
+    single = base_model.predict(grid)
+    cluster_wins = cluster < single
+    if cluster_wins.all():
+        return None, f"the cluster ({p:g} workers) beats one process at every size modelled"
+    if not cluster_wins.any():
+        return math.inf, (
+            f"one process beats the cluster ({p:g} workers) at every size up to {grid[-1]:.3g}"
+        )
+    first = int(np.argmax(cluster_wins))
+    size = float(grid[first])
+    return size, f"below about {size:.3g} one process is faster than {p:g} workers"

@@ -1,0 +1,131 @@
+"""One analysis of a study: everything ``scaling-lib analyze`` prints, as plain data.
+
+Usage::
+
+    result = analyze_study(df, calibration)
+    result["strong_scaling"], result["diagnosis"], result["roofline"]
+    json.dumps(result)          # stable keys, documented in the README
+
+    rec = recommendation_dict(recommend(df, catalog, size=1e7))
+
+Keys of ``analyze_study`` (schema ``analysis/1``): ``schema``, ``study``, ``runs``,
+``statuses``, ``strong_scaling`` (rows), ``weak_scaling`` (rows), ``laws`` (per size:
+Amdahl, USL), ``gustafson_serial_fraction``, ``data_scaling`` (per worker count: time
+and memory models, out-of-memory size), ``time_model`` (T(n, p), its CV error and the
+candidates it beat), ``diagnosis`` (ranked findings), ``roofline`` (rows, or empty),
+``calibration``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .bottlenecks import diagnose
+from .predict import fit_time_model
+from .recommend import Recommendation
+from .roofline import roofline
+from .scaling import data_scaling, gustafson_fraction, strong_laws, strong_scaling, weak_scaling
+
+__all__ = ["ANALYSIS_SCHEMA", "analyze_study", "plain", "recommendation_dict"]
+
+ANALYSIS_SCHEMA = "analysis/1"
+
+
+def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None) -> dict:
+    """Fits, diagnosis and roofline of one study's records, as JSON-ready data."""
+    out: dict[str, Any] = {
+        "schema": ANALYSIS_SCHEMA,
+        "study": str(df["study"].iloc[0]) if len(df) else None,
+        "runs": len(df),
+        "statuses": df["status"].value_counts().to_dict() if len(df) else {},
+        "strong_scaling": _rows(strong_scaling(df)) if len(df) else [],
+        "weak_scaling": _rows(weak_scaling(df)) if len(df) else [],
+        "laws": [],
+        "gustafson_serial_fraction": None,
+        "data_scaling": [],
+        "time_model": None,
+        "diagnosis": [dataclasses.asdict(f) for f in diagnose(df)],
+        "roofline": _rows(roofline(df, calibration)) if len(df) else [],
+        "calibration": dict(calibration) if calibration else None,
+    }
+    if df.empty:
+        return plain(out)
+    for law in strong_laws(df):
+        out["laws"].append(
+            {
+                "size": law.size,
+                "amdahl": None
+                if law.amdahl is None
+                else {
+                    "serial_fraction": law.amdahl.serial_fraction,
+                    "se": law.amdahl.se.get("serial_fraction"),
+                    "max_speedup": law.amdahl.max_speedup,
+                },
+                "usl": None
+                if law.usl is None
+                else {
+                    "sigma": law.usl.sigma,
+                    "kappa": law.usl.kappa,
+                    "lambda": law.usl.lam,
+                    "se": law.usl.se,
+                    "peak_workers": law.usl.peak_n,
+                    "peak_throughput": law.usl.peak_throughput,
+                },
+                "note": law.note,
+            }
+        )
+    out["gustafson_serial_fraction"] = gustafson_fraction(df)
+    for d in data_scaling(df):
+        out["data_scaling"].append(
+            {
+                "n_workers": d.n_workers,
+                "time_model": None if d.time_model is None else str(d.time_model),
+                "time_model_cv_smape": None if d.time_model is None else d.time_model.cv_smape,
+                "memory_model": None if d.memory_model is None else str(d.memory_model),
+                "memory_limit_bytes": d.memory_limit_bytes,
+                "oom_size": d.oom_size,
+                "sizes": list(d.sizes),
+                "noisy_points": d.noisy_points,
+            }
+        )
+    try:
+        model = fit_time_model(df, draws=50)
+        out["time_model"] = {
+            "model": str(model.model),
+            "kind": model.model.kind,
+            "cv_smape": model.model.cv_smape,
+            "candidates": model.model.candidates,
+        }
+    except ValueError as exc:
+        out["time_model"] = {"error": str(exc)}
+    return plain(out)
+
+
+def recommendation_dict(rec: Recommendation) -> dict:
+    """A Recommendation as JSON-ready data (schema ``recommendation/1``)."""
+    out = dataclasses.asdict(rec)
+    out["schema"] = "recommendation/1"
+    return plain(out)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict(orient="records") if len(frame) else []
+
+
+def plain(value: Any) -> Any:
+    """Plain JSON types: NumPy numbers become floats/ints, inf/nan become None."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,195 @@
+"""Scaling tables and law fits from the records DataFrame.
+
+Usage::
+
+    df = load_results("data/results", "quick")
+    strong_scaling(df)        # per size and worker count: time, speedup, efficiency
+    weak_scaling(df)          # data grows with workers: efficiency
+    strong_laws(df)           # per size: Amdahl serial fraction, USL where identifiable
+    data_scaling(df)          # per worker count: T(n) and peak memory(n) models
+
+Takes only successful Dask runs (``runner == "dask"``, ``status == "ok"``).
+Pure: DataFrames in, DataFrames and dataclasses out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy import optimize
+
+from .fit import PmnfModel, fit_pmnf
+from .laws import AmdahlFit, UslFit, fit_amdahl, fit_gustafson, fit_usl
+
+__all__ = [
+    "DataScaling",
+    "StrongLaws",
+    "dask_runs",
+    "data_scaling",
+    "gustafson_fraction",
+    "point_table",
+    "strong_laws",
+    "strong_scaling",
+    "weak_scaling",
+]
+
+NOISY_CV = 0.10  # repeats whose coefficient of variation exceeds this are "noisy"
+
+
+def dask_runs(df: pd.DataFrame) -> pd.DataFrame:
+    """Successful Dask runs only."""
+    if df.empty:
+        return df
+    return df[(df["runner"] == "dask") & (df["status"] == "ok")]
+
+
+def point_table(df: pd.DataFrame, metric: str = "wall_s") -> pd.DataFrame:
+    """Per (runner, size, n_workers): median, spread and coefficient of variation of a metric."""
+    ok = df[df["status"] == "ok"] if not df.empty else df
+    if ok.empty:
+        return pd.DataFrame(columns=["runner", "size", "n_workers", "median", "cv", "repeats"])
+    g = ok.groupby(["runner", "size", "n_workers"])[metric]
+    out = g.agg(median="median", mean="mean", std="std", low="min", high="max", repeats="size")
+    out["cv"] = (out["std"] / out["mean"]).fillna(0.0)
+    return out.reset_index()
+
+
+def strong_scaling(df: pd.DataFrame) -> pd.DataFrame:
+    """Speedup and efficiency against the smallest worker count measured at each size."""
+    table = point_table(dask_runs(df))
+    rows = []
+    for size, g in table.groupby("size"):
+        g = g.sort_values("n_workers")
+        base = g.iloc[0]
+        for _, r in g.iterrows():
+            ideal = r["n_workers"] / base["n_workers"]
+            speedup = base["median"] / r["median"]
+            rows.append(
+                {
+                    "size": size,
+                    "n_workers": int(r["n_workers"]),
+                    "seconds": r["median"],
+                    "cv": r["cv"],
+                    "speedup": speedup,
+                    "ideal_speedup": ideal,
+                    "efficiency": speedup / ideal,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def weak_scaling(df: pd.DataFrame) -> pd.DataFrame:
+    """Runs where size per worker is the same: efficiency T(base) / T(p) as both grow."""
+    table = point_table(dask_runs(df))
+    if table.empty:
+        return pd.DataFrame()
+    table = table.assign(per_worker=table["size"] / table["n_workers"])
+    rows = []
+    for per_worker, g in table.groupby("per_worker"):
+        if g["n_workers"].nunique() < 2:
+            continue
+        g = g.sort_values("n_workers")
+        base = g.iloc[0]
+        for _, r in g.iterrows():
+            efficiency = base["median"] / r["median"]
+            scale = r["n_workers"] / base["n_workers"]
+            rows.append(
+                {
+                    "size_per_worker": per_worker,
+                    "size": r["size"],
+                    "n_workers": int(r["n_workers"]),
+                    "seconds": r["median"],
+                    "efficiency": efficiency,
+                    "scaled_speedup": scale * efficiency,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class StrongLaws:
+    size: float
+    amdahl: AmdahlFit | None
+    usl: UslFit | None
+    note: str
+
+
+def strong_laws(df: pd.DataFrame) -> list[StrongLaws]:
+    """Amdahl (2+ worker counts) and USL (3+ worker counts) per size."""
+    runs = dask_runs(df)
+    out = []
+    for size, g in runs.groupby("size"):
+        counts = g["n_workers"].nunique()
+        amdahl = usl = None
+        notes = []
+        if counts >= 2:
+            amdahl = fit_amdahl(g["n_workers"], g["wall_s"])
+        else:
+            notes.append("one worker count: no speedup to fit")
+        if counts >= 3:
+            usl = fit_usl(g["n_workers"], 1.0 / g["wall_s"])
+        else:
+            notes.append(f"USL needs 3+ worker counts ({counts} measured)")
+        out.append(StrongLaws(float(size), amdahl, usl, "; ".join(notes)))
+    return out
+
+
+def gustafson_fraction(df: pd.DataFrame) -> float | None:
+    weak = weak_scaling(df)
+    if weak.empty:
+        return None
+    base = weak.groupby("size_per_worker")["n_workers"].transform("min")
+    return fit_gustafson(weak["n_workers"] / base, weak["scaled_speedup"]).serial_fraction
+
+
+@dataclass(frozen=True)
+class DataScaling:
+    """How time and peak memory per worker grow with size at one worker count."""
+
+    n_workers: int
+    time_model: PmnfModel | None
+    memory_model: PmnfModel | None
+    memory_limit_bytes: float | None
+    oom_size: float | None  # size where predicted peak memory per worker reaches the limit
+    sizes: tuple[float, ...]
+    noisy_points: int
+
+
+def data_scaling(df: pd.DataFrame) -> list[DataScaling]:
+    """Per worker count: time(n) and peak-memory(n) models, and the out-of-memory size."""
+    runs = dask_runs(df)
+    out = []
+    for workers, g in runs.groupby("n_workers"):
+        sizes = tuple(sorted(g["size"].unique()))
+        time_model = memory_model = None
+        if len(sizes) >= 2:
+            time_model = fit_pmnf(g["size"], g["wall_s"])
+            memory_model = fit_pmnf(g["size"], g["peak_memory_bytes"])
+        limit = g["memory_limit_bytes"].dropna()
+        limit = float(limit.iloc[0]) if len(limit) else None
+        oom = _size_reaching(memory_model, limit, max(sizes)) if memory_model and limit else None
+        noisy = int((point_table(g)["cv"] > NOISY_CV).sum())
+        out.append(DataScaling(int(workers), time_model, memory_model, limit, oom, sizes, noisy))
+    return out
+
+
+def _size_reaching(model: PmnfModel, level: float, start: float) -> float | None:
+    """Smallest size above ``start`` where the model reaches ``level``; None if it never does."""
+    if model.term is None or model.c1 <= 0:
+        return None
+    if model.predict([start])[0] >= level:
+        return float(start)
+    hi = start
+    for _ in range(200):
+        hi *= 2
+        if model.predict([hi])[0] >= level:
+            break
+    else:
+        return None
+    return float(optimize.brentq(lambda x: model.predict([x])[0] - level, start, hi))
+
+
+def is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

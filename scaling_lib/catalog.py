@@ -1,0 +1,64 @@
+"""The instance catalog: types, sizes and prices that recommendations are made from.
+
+Usage::
+
+    catalog = load_catalog()                  # data/instances.yaml shipped with the project
+    catalog = load_catalog("my-prices.yaml")  # your own, same fields
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .analysis.recommend import Catalog, Instance
+from .errors import SpecError
+
+__all__ = ["DEFAULT_CATALOG", "load_catalog"]
+
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "data" / "instances.yaml"
+COMMITTED_FACTOR = 0.63
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and check a catalog file; errors name the entry and field."""
+    path = Path(path) if path else DEFAULT_CATALOG
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError("catalog", f"cannot read {path}: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("instances"), list):
+        raise SpecError("catalog", f"{path} needs a list under 'instances'")
+    instances = tuple(_instance(i, entry) for i, entry in enumerate(raw["instances"]))
+    return Catalog(
+        instances=instances,
+        source=str(raw.get("source", "")),
+        retrieved=str(raw.get("retrieved", "")),
+        currency=str(raw.get("currency", "USD")),
+    )
+
+
+def _instance(i: int, entry: Any) -> Instance:
+    where = f"catalog.instances[{i}]"
+    if not isinstance(entry, dict):
+        raise SpecError(where, "must be a mapping")
+    for key in ("name", "vcpus", "memory_gib", "on_demand_hour"):
+        if key not in entry:
+            raise SpecError(f"{where}.{key}", "is required")
+    for key in ("vcpus", "memory_gib", "on_demand_hour"):
+        if not isinstance(entry[key], (int, float)) or entry[key] <= 0:
+            raise SpecError(f"{where}.{key}", f"must be a positive number, got {entry[key]!r}")
+    on_demand = float(entry["on_demand_hour"])
+    return Instance(
+        name=str(entry["name"]),
+        family=str(entry.get("family", "")),
+        vcpus=int(entry["vcpus"]),
+        memory_gib=float(entry["memory_gib"]),
+        gpus=int(entry.get("gpus", 0)),
+        gpu_type=entry.get("gpu_type"),
+        gpu_memory_gib=float(entry.get("gpu_memory_gib", 0)),
+        on_demand_hour=on_demand,
+        committed_hour=float(entry.get("committed_hour", round(on_demand * COMMITTED_FACTOR, 4))),
+    )

@@ -59,3 +59,60 @@ def test_show_unknown_study_exits_2(results_dir, cli, cli_env):
 def test_show_refuses_path_tricks(results_dir, cli, cli_env):
     done = run(cli, cli_env, "show", "../../etc", "--results", results_dir)
     assert done.returncode == 2 and "invalid study name" in done.stderr
+
+
+def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
+    spec = tmp_path / "a.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "study": "an",
+                "workload": "train",
+                "params": {"features": 8, "steps": 2, "blocks": 4},
+                "sizes": [4000, 8000, 16000],
+                "workers": [1, 2],
+                "repeats": 2,
+                "warmup": 0,
+            }
+        )
+    )
+    assert (
+        run(cli, cli_env, "run", str(spec), "--results", results_dir, "--no-progress").returncode
+        == 0
+    )
+
+    analyzed = run(cli, cli_env, "analyze", "an", "--results", results_dir, "--json")
+    assert analyzed.returncode == 0, analyzed.stderr
+    result = json.loads(analyzed.stdout)
+    assert result["schema"] == "analysis/1" and result["runs"] == 18  # 12 dask + 6 baseline
+    assert result["calibration"]["peak_flops_per_core"] > 1e8  # measured by this run
+    assert result["roofline"] and all(r["fraction"] > 0 for r in result["roofline"])
+    assert result["diagnosis"] and result["time_model"]["model"]
+
+    text = run(
+        cli,
+        cli_env,
+        "recommend",
+        "an",
+        "--results",
+        results_dir,
+        "--size",
+        "64000",
+        "--deadline",
+        "60",
+        "--budget",
+        "1",
+    )
+    assert text.returncode == 0, text.stderr
+    for words in (
+        "time_s",
+        "cost_USD",
+        "[90% interval]",
+        "Cheapest meeting the deadline",
+        "Assumptions",
+        "per second with a 60 s minimum",
+    ):
+        assert words in text.stdout, words
+
+    bad = run(cli, cli_env, "recommend", "an", "--results", results_dir, "--size", "-5")
+    assert bad.returncode == 2 and "--size: must be positive" in bad.stderr

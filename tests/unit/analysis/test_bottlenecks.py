@@ -1,0 +1,123 @@
+"""Each diagnosis rule on records built to show it (and not on records that do not)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from scaling_lib.analysis.bottlenecks import diagnose
+
+from .records import make_records
+
+
+def names(df):
+    return [f.name for f in diagnose(df)]
+
+
+def test_healthy_compute_bound_study_has_no_false_alarms():
+    found = names(make_records())
+    assert found[0] == "compute-bound"
+    for rule in (
+        "memory",
+        "communication",
+        "serialization",
+        "scheduler-overhead",
+        "serial-section",
+        "oversubscription",
+        "idle-workers",
+        "not-enough-data",
+    ):
+        assert rule not in found, rule
+
+
+def test_spill_and_oom():
+    spilled = make_records(bytes_spilled=lambda n, p: 3e8 if n == 4000 else 0.0)
+    top = diagnose(spilled)[0]
+    assert top.name == "memory" and top.evidence["max_spilled_bytes"] == 3e8
+    oom = pd.concat([make_records(), make_records(sizes=(8000,), repeats=1, status="oom")])
+    finding = next(f for f in diagnose(oom) if f.name == "memory")
+    assert finding.score == 1.0 and finding.evidence["oom_sizes"] == [8000]
+
+
+def test_communication_grows_with_workers():
+    df = make_records(transfer_s=lambda n, p: 0.05 * (p - 1) * n / 1000)
+    finding = next(f for f in diagnose(df) if f.name == "communication")
+    shares = finding.evidence["transfer_share_by_workers"]
+    assert shares["4"] > shares["2"] > shares["1"] == 0
+
+
+def test_serialization():
+    df = make_records(
+        serialize_s=lambda n, p: 0.1 * n / 1000, deserialize_s=lambda n, p: 0.1 * n / 1000
+    )
+    assert "serialization" in names(df)
+
+
+def test_scheduler_overhead_from_tiny_tasks():
+    df = make_records(task_count=lambda n, p: n * 100)  # ~10 us of compute per task
+    finding = next(f for f in diagnose(df) if f.name == "scheduler-overhead")
+    assert finding.evidence["median_task_seconds"] < 0.001
+
+
+def test_gil_when_threads_do_not_compute():
+    threads = make_records(
+        workers=(1, 2), threads_per_worker=4, cpu_s=lambda n, p: 0.25 * n / 1000 / p * p * 4
+    )
+    procs = make_records(workers=(4, 8))
+    finding = next(f for f in diagnose(pd.concat([threads, procs])) if f.name == "gil")
+    assert (
+        finding.evidence["compute_share_single_threaded"]
+        > 2 * finding.evidence["compute_share_threaded"]
+    )
+
+
+def test_serial_section_from_amdahl():
+    df = make_records(time=lambda n, p: n / 1000 * (0.3 + 0.7 / p))
+    finding = next(f for f in diagnose(df) if f.name == "serial-section")
+    assert finding.evidence["serial_fraction"] == pytest.approx(0.3, abs=0.02)
+
+
+def test_oversubscription():
+    assert "oversubscription" in names(make_records(oversubscribed=True))
+
+
+def test_idle_workers():
+    df = make_records(cpu_s=lambda n, p: 0.3 * n / 1000, noncpu_s=0.0)
+    assert "idle-workers" in names(df)
+
+
+def test_not_worth_distributing():
+    dask = make_records(time=lambda n, p: 1.0 + n / 1000 / p)
+    base = make_records(workers=(0,), runner="baseline", time=lambda n, p: n / 4000)
+    finding = next(
+        f for f in diagnose(pd.concat([dask, base])) if f.name == "not-worth-distributing"
+    )
+    assert finding.score == 0.9
+
+
+def test_not_enough_data():
+    df = make_records(sizes=(1000,), workers=(1,), repeats=2)
+    finding = next(f for f in diagnose(df) if f.name == "not-enough-data")
+    assert "1 size(s)" in finding.summary and "fewer than 3 repeats" in finding.summary
+
+
+def test_noisy_repeats_are_flagged():
+    df = make_records()
+    df.loc[df["repeat"] == 0, "wall_s"] *= 1.5
+    assert "noisy" in next(f for f in diagnose(df) if f.name == "not-enough-data").summary
+
+
+def test_findings_are_ranked_and_serialise():
+    df = make_records(bytes_spilled=1e9, task_count=lambda n, p: n * 100)
+    findings = diagnose(df)
+    assert [f.score for f in findings] == sorted((f.score for f in findings), reverse=True)
+    json.dumps([f.__dict__ for f in findings])
+    for f in findings:
+        assert f.summary and f.fix and isinstance(f.evidence, dict)
+
+
+def test_no_successful_runs():
+    df = make_records(status="failed")
+    assert diagnose(df)[0].name == "no-successful-runs"

@@ -1,0 +1,124 @@
+"""Scaling tables, predictions and recommendations on synthetic records."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from scaling_lib.analysis.predict import fit_time_model
+from scaling_lib.analysis.recommend import Catalog, Instance, recommend
+from scaling_lib.analysis.report import analyze_study, recommendation_dict
+from scaling_lib.analysis.roofline import roofline
+from scaling_lib.analysis.scaling import data_scaling, strong_scaling, weak_scaling
+
+from .records import make_records
+
+CATALOG = Catalog(
+    instances=(
+        Instance("small", vcpus=4, memory_gib=8, on_demand_hour=0.2, committed_hour=0.12),
+        Instance("big", vcpus=16, memory_gib=64, on_demand_hour=0.8, committed_hour=0.5),
+        Instance(
+            "gpu",
+            vcpus=4,
+            memory_gib=16,
+            on_demand_hour=1.0,
+            committed_hour=0.6,
+            gpus=1,
+            gpu_memory_gib=24,
+        ),
+    ),
+    source="test",
+)
+
+
+def amdahl_time(n, p):
+    return n / 1000 * (0.05 + 0.95 / p)
+
+
+def test_strong_and_weak_scaling_tables():
+    df = make_records(time=amdahl_time)
+    strong = strong_scaling(df)
+    row = strong[(strong["size"] == 4000) & (strong["n_workers"] == 4)].iloc[0]
+    assert row["speedup"] == pytest.approx(1 / (0.05 + 0.95 / 4), rel=1e-3)
+    assert row["efficiency"] == pytest.approx(row["speedup"] / 4)
+    weak = weak_scaling(df)
+    assert set(weak["size_per_worker"]) >= {1000}
+    assert (weak["efficiency"] <= 1.0 + 1e-9).all()
+
+
+def test_data_scaling_predicts_out_of_memory_size():
+    df = make_records(peak_memory_bytes=lambda n, p: 2e8 + 1e5 * n, memory_limit_bytes=2**30)
+    one = next(d for d in data_scaling(df) if d.n_workers == 1)
+    # 2e8 + 1e5 n = 2^30  ->  n = 8737.4
+    assert one.oom_size == pytest.approx((2**30 - 2e8) / 1e5, rel=0.01)
+
+
+def test_prediction_interval_and_flags():
+    df = make_records(sizes=(1000, 2000, 4000, 8000), time=amdahl_time)
+    model = fit_time_model(df)
+    near = model.predict(16000, 4)
+    assert near.low <= amdahl_time(16000, 4) <= near.high
+    assert near.seconds == pytest.approx(amdahl_time(16000, 4), rel=0.05)
+    assert not near.warnings
+    far = model.predict(1e6, 64)
+    assert any("largest measured" in w for w in far.warnings)
+    assert any("most measured" in w for w in far.warnings)
+
+
+def test_recommend_ranks_and_names_picks():
+    df = make_records(sizes=(1000, 2000, 4000, 8000), time=amdahl_time)
+    rec = recommend(df, CATALOG, size=16000, deadline_s=5.0, budget=0.05, draws=30)
+    assert all(o.instance != "gpu" for o in rec.options)  # no GPU measurements
+    assert any("GPU instances left out" in a for a in rec.assumptions)
+    cheapest = rec.cheapest_meeting_deadline
+    assert cheapest is not None and cheapest.seconds_high <= 5.0
+    assert all(cheapest.cost <= o.cost for o in rec.options if o.feasible and o.meets_deadline)
+    fastest = rec.fastest_within_budget
+    assert fastest.cost_high <= 0.05
+    assert rec.knee_workers and rec.knee_workers >= 4
+    committed = recommend(df, CATALOG, size=16000, pricing="committed", draws=10)
+    assert committed.options[0].cost < rec.options[0].cost
+    recommendation_dict(rec)  # JSON-ready
+
+
+def test_recommend_marks_memory_infeasible_options():
+    df = make_records(sizes=(1000, 2000, 4000), peak_memory_bytes=lambda n, p: 1e6 * n / p)
+    rec = recommend(df, CATALOG, size=64000, draws=10)
+    small_one = next(o for o in rec.options if o.instance == "small" and o.count == 1)
+    assert not small_one.feasible and small_one.headroom_gib < 0
+    assert rec.options[0].feasible
+
+
+def test_baseline_crossover():
+    dask = make_records(sizes=(1000, 2000, 4000, 8000), time=lambda n, p: 2.0 + n / 1000 / p)
+    base = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(0,),
+        runner="baseline",
+        time=lambda n, p: n / 1000 / 2,
+    )
+    rec = recommend(pd.concat([dask, base]), CATALOG, size=16000, draws=10)
+    # 2 + n/4000 (4 workers) < n/2000  ->  n > 8000
+    assert rec.baseline_crossover_size == pytest.approx(8000, rel=0.1)
+
+
+def test_roofline_fraction():
+    df = make_records(flops=lambda n, p: 1e9 * n / 1000, bytes_processed=lambda n, p: 8e6 * n)
+    calibration = {"peak_flops": 4e10, "peak_flops_per_core": 1e10, "bandwidth_bytes_s": 1e10}
+    table = roofline(df, calibration)
+    row = table[(table["size"] == 1000) & (table["n_workers"] == 2)].iloc[0]
+    # 1e9 flop in 0.5 s = 2e9 flop/s; roof min(2 x 1e10, 1e9/8e9 * 1e10 = 1.25e9): memory-bound
+    assert row["bound"] == "memory"
+    assert row["fraction"] == pytest.approx(2e9 / 1.25e9 * 0.99 / 0.99, rel=0.05)
+
+
+def test_analyze_study_is_json_ready():
+    import json
+
+    result = analyze_study(make_records(time=amdahl_time))
+    text = json.dumps(result)
+    assert result["schema"] == "analysis/1" and "NaN" not in text and "Infinity" not in text
+    assert result["laws"][0]["usl"] is not None  # three worker counts
+    assert not math.isnan(result["laws"][0]["amdahl"]["serial_fraction"])

@@ -39,6 +39,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/prediction.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache dask-scratch-space

@@ -5,11 +5,13 @@ Usage::
     scaling-lib run examples/quick.yaml [--results DIR] [--retry-failed]
     scaling-lib ls [--results DIR]
     scaling-lib show quick [--results DIR] [--json]
+    scaling-lib batch examples/quick.yaml examples/etl.yaml [--results DIR]
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick --size 20000 [--deadline 600] [--budget 2] [--json]
 
 Exit codes: 0 success (failed points are recorded, not fatal); 2 bad input or an
-unusable cluster, with a message naming the field, file or address.
+unusable cluster, with a message naming the field, file or address; 1 a notebook of a
+batch failed (the message names the notebook, the cell and the error).
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--results", default=DEFAULT_RESULTS)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_cmd_show)
+    batch = sub.add_parser(
+        "batch", help="run and analyse specs through the notebooks (papermill), archived"
+    )
+    batch.add_argument("specs", nargs="+", help="study specs (YAML)")
+    batch.add_argument("--results", default=DEFAULT_RESULTS)
+    batch.set_defaults(handler=_cmd_batch)
+
     analyze = sub.add_parser("analyze", help="fit scaling laws, diagnose bottlenecks, roofline")
     analyze.add_argument("study")
     analyze.add_argument("--results", default=DEFAULT_RESULTS)
@@ -93,6 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(handler=_cmd_recommend)
     return parser
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    outcomes = run_batch(args.specs, results=args.results)
+    for o in outcomes:
+        state = "ok" if o.ok else f"FAILED: {o.error}"
+        print(f"{o.study}: {state}")
+        for path in o.archived:
+            print(f"  executed notebook: {path}")
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:

@@ -97,6 +97,15 @@ class ResultsStore:
         except ValueError as exc:
             raise StoreError(f"{path} is not valid JSON: {exc}") from exc
 
+    def archive_notebook(self, study: str, notebook: Any) -> str:
+        """Copy an executed notebook into ``<study>/notebooks/``; returns where it went."""
+        from pathlib import Path
+
+        source = Path(notebook)
+        path = f"{self._study_dir(study)}/notebooks/{source.name}"
+        self._write_atomic(path, source.read_bytes())
+        return path
+
     def _write_atomic(self, path: str, payload: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
         try:

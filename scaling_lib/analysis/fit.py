@@ -141,13 +141,23 @@ def fit_pmnf(
     *,
     exponents: Sequence[tuple[int, int, int]] = DEFAULT_EXPONENTS,
     var: str = "n",
+    forward: bool = False,
 ) -> PmnfModel:
-    """Extra-P style single-parameter model search (see the module docstring)."""
+    """Extra-P style single-parameter model search (see the module docstring).
+
+    ``forward=True`` scores each hypothesis by the mean of its leave-one-out SMAPE and
+    its error predicting the largest value from the others: leave-one-out alone rewards
+    interpolation, while these models are fitted to extrapolate. Off by default, which
+    is Extra-P's own selection.
+    """
     xs, ys = _means(x, y)
     if len(xs) < 2:
         raise ValueError(f"a model of {var} needs at least 2 distinct values, got {len(xs)}")
     constant = float(ys.mean())
-    best = PmnfModel(constant, 0.0, None, smape(ys, np.full_like(ys, constant)), var)
+    constant_cost = smape(ys, np.full_like(ys, constant))
+    if forward and len(xs) >= 4:
+        constant_cost = (constant_cost + smape(ys[-1:], [ys[:-1].mean()])) / 2
+    best = PmnfModel(constant, 0.0, None, constant_cost, var)
     if np.sum((ys - constant) ** 2) == 0:
         return best
     terms = [Term(*e) for e in exponents]
@@ -173,6 +183,9 @@ def fit_pmnf(
                 denom = abs(actual) + abs(predicted)
                 if denom:
                     cv += 2 * abs(predicted - actual) / denom / (n - 1) * 100
+            if forward and n >= 4:
+                f0, f1 = _solve(xs[:-1], ys[:-1], term)
+                cv = (cv + smape(ys[-1:], f0 + f1 * term(xs[-1:]))) / 2
             c0, c1 = _solve(xs, ys, term)
             if not math.isfinite(cv) or not np.all(np.isfinite(term(xs))):
                 continue
@@ -256,13 +269,18 @@ def _design(n, p, terms) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def fit_two_parameter(n, p, t, *, include_ernest: bool = True) -> TwoParameterModel:
+def fit_two_parameter(
+    n, p, t, *, include_ernest: bool = True, forward: bool = True
+) -> TwoParameterModel:
     """A model of time over size and workers, chosen by leave-one-out SMAPE.
 
     As Extra-P's multi-parameter modeler does, the best single-parameter term of
     each parameter (fitted on the slices of the grid) is combined additively,
     multiplicatively and in the mixed forms; the Ernest form competes too. Points
-    are the means of the repetitions at each (n, p).
+    are the means of the repetitions at each (n, p). With ``forward`` (the default),
+    each candidate's score also counts its error predicting the largest size from the
+    smaller ones, since the model exists to extrapolate in size. With only two worker
+    counts the worker term is 1/p (the work divides among workers).
     """
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -274,8 +292,13 @@ def fit_two_parameter(n, p, t, *, include_ernest: bool = True) -> TwoParameterMo
     if len(keys) < 4:
         raise ValueError(f"a model of (n, p) needs at least 4 distinct points, got {len(keys)}")
 
-    term_n = _slice_term(ns, ps, ts, by="p", exponents=DEFAULT_EXPONENTS, var="n")
-    term_p = _slice_term(ps, ns, ts, by="n", exponents=NEGATIVE_EXPONENTS, var="p")
+    term_n = _slice_term(ns, ps, ts, exponents=DEFAULT_EXPONENTS, var="n", forward=forward)
+    if len(np.unique(ps)) >= 3:
+        term_p = _slice_term(ps, ns, ts, exponents=NEGATIVE_EXPONENTS, var="p", forward=False)
+    else:
+        # Two worker counts cannot choose among worker terms: assume the work divides
+        # among workers (1/p); the "mixed" and "additive" forms carry what does not.
+        term_p = Term(-1, 1, 0) if len(np.unique(ps)) == 2 else None
     shapes: dict[str, tuple[tuple[Term | None, Term | None], ...]] = {}
     if term_n is not None and term_p is not None:
         shapes["multiplicative"] = ((term_n, term_p),)
@@ -287,21 +310,25 @@ def fit_two_parameter(n, p, t, *, include_ernest: bool = True) -> TwoParameterMo
     if term_p is not None:
         shapes["p only"] = ((None, term_p),)
 
-    scores: dict[str, float] = {}
-    fitted: dict[str, tuple[float, tuple[float, ...]]] = {}
-    for kind, terms in shapes.items():
-        scores[kind] = _loo_smape(
-            lambda tr, te, terms=terms: _linear_predict(ns, ps, ts, terms, tr, te), ts
-        )
-        fitted[kind] = _linear_fit(ns, ps, ts, terms, np.arange(len(keys)))
     scale = float(ns.max())
+    predictors: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        kind: (lambda tr, te, terms=terms: _linear_predict(ns, ps, ts, terms, tr, te))
+        for kind, terms in shapes.items()
+    }
     if include_ernest:
-        scores["ernest"] = _loo_smape(
-            lambda tr, te: fit_ernest(ns[tr], ps[tr], ts[tr], size_scale=scale).predict(
-                ns[te], ps[te]
-            ),
-            ts,
-        )
+        predictors["ernest"] = lambda tr, te: fit_ernest(
+            ns[tr], ps[tr], ts[tr], size_scale=scale
+        ).predict(ns[te], ps[te])
+    largest = ns == ns.max()
+    scores: dict[str, float] = {}
+    for kind, predict in predictors.items():
+        scores[kind] = _loo_smape(predict, ts)
+        if forward and len(np.unique(ns)) >= 3 and (~largest).sum() >= 4:
+            held = predict(np.flatnonzero(~largest), np.flatnonzero(largest))
+            scores[kind] = (scores[kind] + smape(ts[largest], held)) / 2
+    fitted = {
+        kind: _linear_fit(ns, ps, ts, terms, np.arange(len(keys))) for kind, terms in shapes.items()
+    }
     best = min(scores, key=scores.get)
     if best == "ernest":
         return TwoParameterModel(
@@ -317,20 +344,20 @@ def fit_two_parameter(n, p, t, *, include_ernest: bool = True) -> TwoParameterMo
     return TwoParameterModel(c0, coefs, shapes[best], scores[best], best, None, scores)
 
 
-def _slice_term(x, other, y, *, by: str, exponents, var: str) -> Term | None:
+def _slice_term(x, other, y, *, exponents, var: str, forward: bool) -> Term | None:
     """The term chosen most often across slices of the grid with the other parameter fixed."""
     votes: dict[Term, float] = {}
     for value in np.unique(other):
         mask = other == value
         if len(np.unique(x[mask])) < 3:
             continue
-        model = fit_pmnf(x[mask], y[mask], exponents=exponents, var=var)
+        model = fit_pmnf(x[mask], y[mask], exponents=exponents, var=var, forward=forward)
         if model.term is not None:
             votes[model.term] = votes.get(model.term, 0) + 1 / (1 + model.cv_smape)
     if not votes:
         # Too few values per slice: fit all points against this parameter alone.
         if len(np.unique(x)) >= 2:
-            model = fit_pmnf(x, y, exponents=exponents, var=var)
+            model = fit_pmnf(x, y, exponents=exponents, var=var, forward=forward)
             return model.term
         return None
     return max(votes, key=votes.get)

@@ -1,0 +1,180 @@
+"""How well do small runs predict a large one? Our T(n, p) against Ernest (and Extra-P).
+
+    python benchmarks/prediction.py [--results DIR] [--repeats 3] [--extrap-python PATH]
+
+For each built-in workload: measure sizes s, 2s, 4s, 8s and 32s on workers 1 and 2
+(a real LocalCluster, through `run_study`), fit on the four small sizes only, predict
+32s, and print the absolute percentage error against the measured median at 32s,
+beside the Ernest form fitted by NNLS on the same points. With --extrap-python (a
+Python that has `extrap` installed, which needs numpy < 2), Extra-P's own default
+modeler is fitted per worker count on the same points, in that separate process.
+Targets: median error at most 15%, and no worse than Ernest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+from scaling_lib import load_results, run_study
+from scaling_lib.analysis.fit import fit_ernest
+from scaling_lib.analysis.predict import fit_time_model
+from scaling_lib.analysis.scaling import dask_runs
+
+# Base sizes s: as large as 32s allows on a 2-core, 24 GiB machine with 2 GiB workers
+# (array: two 8192 x 8192 matrices at 32s), so the small sizes are past fixed costs.
+WORKLOADS = {
+    "array": (256, {"chunks": 0}),
+    "dataframe": (250_000, {"partitions": 8, "keys": 5000}),
+    "train": (100_000, {"features": 16, "steps": 5, "blocks": 8}),
+}
+FACTORS = (1, 2, 4, 8)
+TARGET = 32
+
+EXTRAP_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, warnings
+    warnings.simplefilter("ignore")
+    from extrap.fileio.file_reader.text_file_reader import TextFileReader
+    from extrap.modelers.model_generator import ModelGenerator
+    path, x = sys.argv[1], float(sys.argv[2])
+    experiment = TextFileReader().read_experiment(path)
+    generator = ModelGenerator(experiment)
+    generator.model_all()
+    model = next(iter(generator.models.values()))
+    function = model.hypothesis.function
+    print(json.dumps({"prediction": float(function.evaluate(x)), "model": str(function)}))
+    """
+)
+
+
+def extrap_predict(python: str, sizes, seconds, target: float) -> tuple[float, str]:
+    """Extra-P's default single-parameter modeler, in its own environment."""
+    points = sorted(set(sizes))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "input.txt"
+        lines = [
+            "PARAMETER n",
+            "POINTS " + " ".join(f"{p:g}" for p in points),
+            "REGION workload",
+            "METRIC time",
+        ]
+        for p in points:
+            values = [t for s, t in zip(sizes, seconds, strict=True) if s == p]
+            lines.append("DATA " + " ".join(f"{v:.9g}" for v in values))
+        data.write_text("\n".join(lines) + "\n")
+        script = Path(tmp) / "model.py"
+        script.write_text(EXTRAP_SCRIPT)
+        out = subprocess.run(
+            [python, str(script), str(data), str(target)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["prediction"], result["model"]
+
+
+def ape(predicted: float, actual: float) -> float:
+    return abs(predicted - actual) / actual * 100
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", help="results store (default: a temporary folder)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--extrap-python", help="a Python with extrap installed")
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    args = parser.parse_args()
+    results = args.results or tempfile.mkdtemp(prefix="scaling-lib-prediction-")
+
+    rows = []
+    for name in args.workloads:
+        base, params = WORKLOADS[name]
+        spec = {
+            "study": f"prediction-{name}",
+            "workload": name,
+            "params": params,
+            "sizes": [base * f for f in (*FACTORS, TARGET)],
+            "workers": [1, 2],
+            "repeats": args.repeats,
+            "warmup": 1,
+            "baseline": False,
+            "calibrate": False,
+        }
+        print(run_study(spec, results=results, progress=False))
+        runs = dask_runs(load_results(results, spec["study"]))
+        small = runs[runs["size"] <= base * FACTORS[-1]]
+        large = runs[runs["size"] == base * TARGET]
+        ours = fit_time_model(small)
+        ernest = fit_ernest(
+            small["size"],
+            small["n_workers"],
+            small["wall_s"],
+            size_scale=float(small["size"].max()),
+        )
+        for p in (1, 2):
+            actual = float(large.loc[large["n_workers"] == p, "wall_s"].median())
+            pred = ours.predict(base * TARGET, p)
+            e = float(ernest.predict(base * TARGET, p)[0])
+            row = {
+                "workload": name,
+                "workers": p,
+                "measured_s": actual,
+                "ours_s": pred.seconds,
+                "ours_ape": ape(pred.seconds, actual),
+                "ours_interval": (pred.low, pred.high),
+                "in_interval": pred.low <= actual <= pred.high,
+                "ernest_s": e,
+                "ernest_ape": ape(e, actual),
+                "model": str(ours.model),
+            }
+            if args.extrap_python:
+                mine = small[small["n_workers"] == p]
+                x, model = extrap_predict(
+                    args.extrap_python,
+                    mine["size"].tolist(),
+                    mine["wall_s"].tolist(),
+                    base * TARGET,
+                )
+                row.update(extrap_s=x, extrap_ape=ape(x, actual), extrap_model=model)
+            rows.append(row)
+
+    print(f"\nFit on sizes s..8s (workers 1, 2); predict 32s. Results in {results}")
+    header = f"{'workload':10} {'p':>2} {'measured':>9} {'ours':>9} {'APE%':>6} {'90% interval':>19} {'ernest':>9} {'APE%':>6}"  # noqa: E501
+    if args.extrap_python:
+        header += f" {'extra-p':>9} {'APE%':>6}"
+    print(header)
+    for r in rows:
+        line = (
+            f"{r['workload']:10} {r['workers']:>2} {r['measured_s']:9.3f} {r['ours_s']:9.3f} "
+            f"{r['ours_ape']:6.1f} [{r['ours_interval'][0]:7.3f}, {r['ours_interval'][1]:7.3f}]"
+            f" {r['ernest_s']:9.3f} {r['ernest_ape']:6.1f}"
+        )
+        if args.extrap_python:
+            line += f" {r['extrap_s']:9.3f} {r['extrap_ape']:6.1f}"
+        print(line)
+    for r in rows:
+        print(
+            f"  {r['workload']} p={r['workers']}: ours T(n,p) = {r['model']}"
+            + (f"; Extra-P T(n) = {r['extrap_model']}" if "extrap_model" in r else "")
+        )
+    ours_median = statistics.median(r["ours_ape"] for r in rows)
+    ernest_median = statistics.median(r["ernest_ape"] for r in rows)
+    covered = sum(r["in_interval"] for r in rows)
+    print(f"\nmedian APE: ours {ours_median:.1f}%  Ernest {ernest_median:.1f}%", end="")
+    if args.extrap_python:
+        print(f"  Extra-P {statistics.median(r['extrap_ape'] for r in rows):.1f}%", end="")
+    print(f"\nmeasured value inside our 90% interval: {covered} of {len(rows)}")
+    verdict = "meets" if ours_median <= 15 and ours_median <= ernest_median else "MISSES"
+    print(f"-> {verdict} the target (median <= 15% and no worse than Ernest)")
+
+
+if __name__ == "__main__":
+    main()

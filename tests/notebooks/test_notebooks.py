@@ -1,0 +1,204 @@
+"""The notebooks, executed through papermill in a real Jupyter kernel on a real LocalCluster."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import pytest
+import yaml
+
+from scaling_lib import load_results
+from scaling_lib.batch import NOTEBOOKS, execute_notebook
+
+NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
+PLOT = "application/vnd.holoviews_exec.v0+json"
+
+
+def outputs(path: Path) -> list:
+    nb = nbformat.read(path, as_version=4)
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def assert_clean_with_plots(path: Path, plots: int) -> None:
+    outs = outputs(path)
+    assert not [o for o in outs if o.output_type == "error"]
+    assert sum(PLOT in o.get("data", {}) for o in outs) >= plots
+
+
+def test_there_are_the_three_notebooks():
+    assert NAMES == ["01_run_study", "02_analyze_study", "03_custom_workload"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_without_outputs_and_in_sync_with_its_pair(name):
+    ipynb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in ipynb.cells if c.cell_type == "code")
+    text = jupytext.read(NOTEBOOKS / f"{name}.py")
+    assert [c.source for c in ipynb.cells] == [c.source for c in text.cells], (
+        f"{name}.ipynb and {name}.py differ: run `make notebooks`"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_parameter_is_typed_and_documented(name):
+    params = papermill.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))
+    assert params, f"{name} has no parameters cell"
+    for pname, info in params.items():
+        assert info["inferred_type_name"] not in (None, "None"), pname
+        assert len(info["help"]) > 10, f"{name}: parameter {pname} has no help"
+
+
+def test_help_notebook_explains_the_parameters():
+    out = subprocess.run(
+        ["papermill", "--help-notebook", str(NOTEBOOKS / "01_run_study.ipynb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert "workers: list (default [1, 2])" in out.stdout
+    assert "worker counts; one cluster per count" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    """01_run_study executed with tiny parameters: (results folder, executed notebook)."""
+    tmp = tmp_path_factory.mktemp("nb")
+    results = str(tmp / "results")
+    executed = tmp / "01.ipynb"
+    execute_notebook(
+        "01_run_study",
+        executed,
+        {
+            "study": "nb",
+            "workload": "train",
+            "sizes": [2000, 4000, 8000],
+            "workers": [1, 2],
+            "repeats": 2,
+            "params": {"features": 8, "steps": 2, "blocks": 4},
+            "results": results,
+        },
+    )
+    return results, executed
+
+
+def test_01_run_study_records_runs_and_shows_plots(measured):
+    results, executed = measured
+    df = load_results(results, "nb")
+    assert (df["status"] == "ok").all() and len(df) == 18  # 12 Dask runs + 6 baseline
+    assert_clean_with_plots(executed, plots=2)
+    text = "".join(o.get("text", "") for o in outputs(executed) if o.output_type == "stream")
+    assert "dashboard http://127.0.0.1:" in text
+
+
+def test_02_analyze_study_shows_fits_diagnosis_and_recommendation(measured, tmp_path):
+    results, _ = measured
+    executed = tmp_path / "02.ipynb"
+    execute_notebook(
+        "02_analyze_study", executed, {"study": "nb", "results": results, "deadline": 60.0}
+    )
+    assert_clean_with_plots(executed, plots=3)
+    text = "".join(o.get("text", "") for o in outputs(executed) if o.output_type == "stream")
+    for words in ("Strong scaling", "Diagnosis", "Cheapest meeting the deadline", "Assumptions"):
+        assert words in text, words
+
+
+def test_03_custom_workload_tutorial(tmp_path):
+    results = str(tmp_path / "results")
+    executed = tmp_path / "03.ipynb"
+    execute_notebook(
+        "03_custom_workload",
+        executed,
+        {
+            "sizes": [20_000, 40_000],
+            "workers": [1, 2],
+            "repeats": 2,
+            "results": results,
+        },
+    )
+    df = load_results(results, "tutorial-histogram")
+    assert (df["status"] == "ok").all() and len(df) == 8
+    assert (df["check"] == df["size"]).all()  # every number landed in the histogram
+    assert_clean_with_plots(executed, plots=1)
+
+
+def spec_file(tmp_path, name, **changes):
+    spec = {
+        "study": name,
+        "workload": "array",
+        "params": {"chunks": 50},
+        "sizes": [100, 200],
+        "workers": [1],
+        "repeats": 2,
+        "warmup": 0,
+        "calibrate": False,
+        **changes,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def test_batch_two_specs_archives_executed_notebooks(tmp_path, cli, cli_env):
+    results = str(tmp_path / "results")
+    specs = [
+        spec_file(tmp_path, "b1"),
+        spec_file(tmp_path, "b2", workload="train", params={"features": 4, "steps": 1}),
+    ]
+    done = subprocess.run(
+        [*cli, "batch", *specs, "--results", results],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for study in ("b1", "b2"):
+        assert len(load_results(results, study)) == 6  # 2 sizes x 2 repeats + 2 baseline
+        archived = sorted((Path(results) / study / "notebooks").glob("*.ipynb"))
+        assert [p.name.split("-")[0] for p in archived] == ["01_run_study", "02_analyze_study"]
+        for path in archived:
+            assert not [o for o in outputs(path) if o.output_type == "error"]
+
+
+def test_batch_failure_names_notebook_cell_and_error_and_keeps_records(tmp_path, cli, cli_env):
+    results = str(tmp_path / "results")
+    good = spec_file(tmp_path, "good")
+    bad = spec_file(
+        tmp_path,
+        "bad",
+        cluster={"backend": "address", "address": "tcp://127.0.0.1:9", "connect_timeout_s": 2},
+    )
+    done = subprocess.run(
+        [*cli, "batch", good, bad, "--results", results],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 1
+    assert "bad: FAILED: 01_run_study failed at cell" in done.stdout
+    assert "ClusterError: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stdout
+    assert len(load_results(results, "good")) == 6  # the first spec's records are intact
+    failed = list((Path(results) / "bad" / "notebooks").glob("01_run_study-*.ipynb"))
+    assert len(failed) == 1 and any(o.output_type == "error" for o in outputs(failed[0]))
+
+
+def test_batch_refuses_a_malformed_spec_before_running_anything(tmp_path, cli, cli_env):
+    results = tmp_path / "results"
+    good = spec_file(tmp_path, "good")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("study: x\nworkload: array\nsizes: []\nworkers: [1]\n")
+    done = subprocess.run(
+        [*cli, "batch", good, str(bad), "--results", str(results)],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "sizes: must not be empty" in done.stderr
+    assert not results.exists()

@@ -5,19 +5,26 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= data/results
 
-.PHONY: help install demo test lint format bench clean
+SPECS ?= examples/quick.yaml
+
+.PHONY: help install demo test lint format bench lab batch notebooks clean
 
 help:
 	@echo "make demo   set up, run the example study on a local Dask cluster, print its summary"
 	@echo "make test   set up, lint, run the test suite"
 	@echo "make bench  run the benchmarks under benchmarks/"
 	@echo "make lint   ruff check and format check"
+	@echo "make lab    JupyterLab on 127.0.0.1 with the notebooks (kernel: Scaling Workbook)"
+	@echo "make batch  run SPECS through the notebooks with papermill (SPECS=examples/quick.yaml)"
 
 # The environment: a venv with the package (editable) and the dev tools.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	# The notebooks' kernel: this environment, registered inside it as "scaling-workbook".
+	$(BIN)/python -m ipykernel install --sys-prefix --name scaling-workbook \
+		--display-name "Scaling Workbook (.venv)" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +47,16 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/prediction.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
+batch: $(STAMP)
+	$(BIN)/scaling-lib batch $(SPECS) --results $(RESULTS)
+
+# Regenerate each notebook's .ipynb (no outputs) from its py:percent pair.
+notebooks: $(STAMP)
+	for f in notebooks/*.py; do $(BIN)/jupytext --to notebook -q "$$f"; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache dask-scratch-space

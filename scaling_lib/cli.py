@@ -6,6 +6,8 @@ Usage::
     scaling-lib ls [--results DIR]
     scaling-lib show quick [--results DIR] [--json]
     scaling-lib batch examples/quick.yaml examples/etl.yaml [--results DIR]
+    scaling-lib serve [--results DIR] [--port 5006] [--address 127.0.0.1]
+    scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick --size 20000 [--deadline 600] [--budget 2] [--json]
 
@@ -78,6 +80,29 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--results", default=DEFAULT_RESULTS)
     batch.set_defaults(handler=_cmd_batch)
 
+    serve = sub.add_parser("serve", help="serve the dashboard (127.0.0.1 unless told)")
+    serve.add_argument(
+        "--results",
+        default=None,
+        help="results store (default data/results, or the example study when that is empty)",
+    )
+    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="bind address; anything but loopback exposes the results",
+    )
+    serve.add_argument("--basic-auth", help="USER:PASSWORD or a file of them (Panel basic auth)")
+    serve.add_argument("--cookie-secret", help="cookie secret for --basic-auth")
+    serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.set_defaults(handler=_cmd_serve)
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a study")
+    report.add_argument("study")
+    report.add_argument("--html", required=True, help="output file")
+    report.add_argument("--results", default=DEFAULT_RESULTS)
+    report.set_defaults(handler=_cmd_report)
+
     analyze = sub.add_parser("analyze", help="fit scaling laws, diagnose bottlenecks, roofline")
     analyze.add_argument("study")
     analyze.add_argument("--results", default=DEFAULT_RESULTS)
@@ -114,6 +139,36 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         for path in o.archived:
             print(f"  executed notebook: {path}")
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .dashboard.app import default_results, serve
+
+    results = args.results or default_results()
+    if args.address not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"scaling-lib: warning: serving on {args.address}: anyone who can reach it can "
+            "read these results" + ("" if args.basic_auth else " (no --basic-auth given)"),
+            file=sys.stderr,
+        )
+    print(f"Scaling Workbook dashboard: http://{args.address}:{args.port}/  (results {results})")
+    serve(
+        results,
+        address=args.address,
+        port=args.port,
+        show=args.show,
+        basic_auth=args.basic_auth,
+        cookie_secret=args.cookie_secret,
+    )
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .dashboard.app import write_report
+
+    path = write_report(args.study, args.results, args.html)
+    print(f"wrote {path} (self-contained: open it from disk, no server needed)")
+    return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:

@@ -37,27 +37,74 @@ __all__ = [
     "PmnfModel",
     "Term",
     "TwoParameterModel",
+    "WorkModel",
     "bootstrap_interval",
     "fit_ernest",
     "fit_pmnf",
     "fit_two_parameter",
+    "fit_work_model",
     "smape",
 ]
 
 # Extra-P's 42 default (i, j, k) building blocks: n^(i/j) * log2(n)^k.
 DEFAULT_EXPONENTS: tuple[tuple[int, int, int], ...] = (
-    (0, 1, 1), (0, 1, 2), (1, 4, 0), (1, 3, 0), (1, 4, 1), (1, 3, 1), (1, 4, 2), (1, 3, 2),
-    (1, 2, 0), (1, 2, 1), (1, 2, 2), (2, 3, 0), (3, 4, 0), (2, 3, 1), (3, 4, 1), (4, 5, 0),
-    (2, 3, 2), (3, 4, 2), (1, 1, 0), (1, 1, 1), (1, 1, 2), (5, 4, 0), (5, 4, 1), (4, 3, 0),
-    (4, 3, 1), (3, 2, 0), (3, 2, 1), (3, 2, 2), (5, 3, 0), (7, 4, 0), (2, 1, 0), (2, 1, 1),
-    (2, 1, 2), (9, 4, 0), (7, 3, 0), (5, 2, 0), (5, 2, 1), (5, 2, 2), (8, 3, 0), (11, 4, 0),
-    (3, 1, 0), (3, 1, 1),
-)  # fmt: skip
+    (0, 1, 1),
+    (0, 1, 2),
+    (1, 4, 0),
+    (1, 3, 0),
+    (1, 4, 1),
+    (1, 3, 1),
+    (1, 4, 2),
+    (1, 3, 2),
+    (1, 2, 0),
+    (1, 2, 1),
+    (1, 2, 2),
+    (2, 3, 0),
+    (3, 4, 0),
+    (2, 3, 1),
+    (3, 4, 1),
+    (4, 5, 0),
+    (2, 3, 2),
+    (3, 4, 2),
+    (1, 1, 0),
+    (1, 1, 1),
+    (1, 1, 2),
+    (5, 4, 0),
+    (5, 4, 1),
+    (4, 3, 0),
+    (4, 3, 1),
+    (3, 2, 0),
+    (3, 2, 1),
+    (3, 2, 2),
+    (5, 3, 0),
+    (7, 4, 0),
+    (2, 1, 0),
+    (2, 1, 1),
+    (2, 1, 2),
+    (9, 4, 0),
+    (7, 3, 0),
+    (5, 2, 0),
+    (5, 2, 1),
+    (5, 2, 2),
+    (8, 3, 0),
+    (11, 4, 0),
+    (3, 1, 0),
+    (3, 1, 1),
+)
 # For worker counts (strong scaling): time falls as p^-a, or grows as log p.
 NEGATIVE_EXPONENTS: tuple[tuple[int, int, int], ...] = (
-    (-1, 1, 0), (-1, 2, 0), (-1, 3, 0), (-1, 4, 0), (-2, 3, 0), (-3, 4, 0), (-1, 1, 1),
-    (0, 1, 1), (1, 4, 0), (1, 2, 0), (1, 1, 0),
-)  # fmt: skip
+    (-1, 1, 0),
+    (-1, 2, 0),
+    (-1, 3, 0),
+    (-1, 4, 0),
+    (-2, 3, 0),
+    (-3, 4, 0),
+    (-1, 1, 1),
+    (0, 1, 1),
+    (1, 4, 0),
+    (1, 2, 0),
+    (1, 1, 0),
+)
 TERM_EPSILON = 0.0005  # a term must contribute at least 0.05% of the value somewhere
 
 
@@ -228,6 +275,47 @@ def fit_ernest(n, p, t, *, size_scale: float | None = None) -> ErnestModel:
 
 
 @dataclass(frozen=True)
+class WorkModel:
+    """T = th0 + th1 * W/p + th2 * W + th3 * p, theta >= 0, W the work done at size n.
+
+    Ernest's form in units of work rather than data: the workload reports the work it
+    did (flop, rows, samples), and ``work_of_size`` (a PMNF fit of the recorded work,
+    exact for the built-ins) maps a new size to its work.
+    """
+
+    theta: tuple[float, float, float, float]
+    work_of_size: PmnfModel
+    work_scale: float
+
+    def predict(self, n, p) -> np.ndarray:
+        w = self.work_of_size.predict(np.atleast_1d(np.asarray(n, dtype=float)))
+        return _work_features(w / self.work_scale, p) @ np.asarray(self.theta)
+
+    def __str__(self) -> str:
+        t0, t1, t2, t3 = self.theta
+        return (
+            f"{t0:.4g} + {t1:.4g} * W/p + {t2:.4g} * W + {t3:.4g} * p  "
+            f"(W = work/{self.work_scale:.3g}; work(n) = {self.work_of_size})"
+        )
+
+
+def _work_features(w, p) -> np.ndarray:
+    w = np.atleast_1d(np.asarray(w, dtype=float))
+    p = np.atleast_1d(np.asarray(p, dtype=float))
+    w, p = np.broadcast_arrays(w, p)
+    return np.column_stack([np.ones_like(w), w / p, w, p])
+
+
+def fit_work_model(n, p, t, work) -> WorkModel:
+    """Non-negative least squares of time on work (see WorkModel)."""
+    n = np.asarray(n, dtype=float)
+    work = np.asarray(work, dtype=float)
+    scale = float(work.max())
+    theta, _ = optimize.nnls(_work_features(work / scale, p), np.asarray(t, dtype=float))
+    return WorkModel(tuple(float(v) for v in theta), fit_pmnf(n, work), scale)
+
+
+@dataclass(frozen=True)
 class TwoParameterModel:
     """T(n, p) = c0 + sum(c_i * product of single-parameter terms), chosen by LOO CV."""
 
@@ -235,16 +323,21 @@ class TwoParameterModel:
     coefficients: tuple[float, ...]
     terms: tuple[tuple[Term | None, Term | None], ...]  # (term of n, term of p) per coefficient
     cv_smape: float
-    kind: str  # "additive", "multiplicative", "mixed", "ernest"
+    kind: str  # "additive", "multiplicative", "mixed", "ernest", "work"
     ernest: ErnestModel | None = None
     candidates: dict[str, float] = field(default_factory=dict)
+    work: WorkModel | None = None
 
     def predict(self, n, p) -> np.ndarray:
+        if self.work is not None:
+            return self.work.predict(n, p)
         if self.ernest is not None:
             return self.ernest.predict(n, p)
         return self.c0 + _design(n, p, self.terms) @ np.asarray(self.coefficients)
 
     def __str__(self) -> str:
+        if self.work is not None:
+            return str(self.work)
         if self.ernest is not None:
             return f"Ernest: {self.ernest}"
         parts = [f"{self.c0:.4g}"]
@@ -270,7 +363,7 @@ def _design(n, p, terms) -> np.ndarray:
 
 
 def fit_two_parameter(
-    n, p, t, *, include_ernest: bool = True, forward: bool = True
+    n, p, t, *, work=None, include_ernest: bool = True, forward: bool = True
 ) -> TwoParameterModel:
     """A model of time over size and workers, chosen by leave-one-out SMAPE.
 
@@ -280,7 +373,8 @@ def fit_two_parameter(
     are the means of the repetitions at each (n, p). With ``forward`` (the default),
     each candidate's score also counts its error predicting the largest size from the
     smaller ones, since the model exists to extrapolate in size. With only two worker
-    counts the worker term is 1/p (the work divides among workers).
+    counts the worker term is 1/p (the work divides among workers). Given ``work`` (the
+    work each run reports), the work model (see WorkModel) competes too.
     """
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -289,6 +383,11 @@ def fit_two_parameter(
     ns = np.array([k[0] for k in keys])
     ps = np.array([k[1] for k in keys])
     ts = np.array([t[(n == a) & (p == b)].mean() for a, b in keys])
+    ws = None
+    if work is not None:
+        work = np.asarray(work, dtype=float)
+        if np.all(np.isfinite(work)) and np.all(work > 0):
+            ws = np.array([work[(n == a) & (p == b)].mean() for a, b in keys])
     if len(keys) < 4:
         raise ValueError(f"a model of (n, p) needs at least 4 distinct points, got {len(keys)}")
 
@@ -319,6 +418,8 @@ def fit_two_parameter(
         predictors["ernest"] = lambda tr, te: fit_ernest(
             ns[tr], ps[tr], ts[tr], size_scale=scale
         ).predict(ns[te], ps[te])
+    if ws is not None and len(np.unique(ns)) >= 2:
+        predictors["work"] = lambda tr, te: _work_predict(ns, ps, ts, ws, tr, te)
     largest = ns == ns.max()
     scores: dict[str, float] = {}
     for kind, predict in predictors.items():
@@ -330,6 +431,9 @@ def fit_two_parameter(
         kind: _linear_fit(ns, ps, ts, terms, np.arange(len(keys))) for kind, terms in shapes.items()
     }
     best = min(scores, key=scores.get)
+    if best == "work":
+        work_model = fit_work_model(ns, ps, ts, ws)
+        return TwoParameterModel(0.0, (), (), scores[best], "work", None, scores, work_model)
     if best == "ernest":
         return TwoParameterModel(
             0.0,
@@ -342,6 +446,12 @@ def fit_two_parameter(
         )
     c0, coefs = fitted[best]
     return TwoParameterModel(c0, coefs, shapes[best], scores[best], best, None, scores)
+
+
+def _work_predict(ns, ps, ts, ws, train, test) -> np.ndarray:
+    """Fit on ``train`` with the work measured there; predict ``test`` at its sizes."""
+    model = fit_work_model(ns[train], ps[train], ts[train], ws[train])
+    return model.predict(ns[test], ps[test])
 
 
 def _slice_term(x, other, y, *, exponents, var: str, forward: bool) -> Term | None:

@@ -52,18 +52,26 @@ class TimeModel:
     n: np.ndarray
     p: np.ndarray
     t: np.ndarray
+    work: np.ndarray | None
     groups: list[np.ndarray]
     noisy_points: int
     max_cv: float
     draws: int = 200
 
+    def _fixed_cost_regime(self) -> str | None:
+        return _fixed_cost_note(self.n, self.t, self.work)
+
     def predict(self, size: float, n_workers: int) -> Prediction:
         size_arr, p_arr = np.array([float(size)]), np.array([float(n_workers)])
         central = float(self.model.predict(size_arr, p_arr)[0])
         low, high = bootstrap_interval(
-            lambda rows: _refit(self.model, self.n[rows], self.p[rows], self.t[rows]).predict(
-                size_arr, p_arr
-            ),
+            lambda rows: _refit(
+                self.model,
+                self.n[rows],
+                self.p[rows],
+                self.t[rows],
+                None if self.work is None else self.work[rows],
+            ).predict(size_arr, p_arr),
             self.groups,
             draws=self.draws,
         )
@@ -91,6 +99,9 @@ class TimeModel:
                 f"noisy repeats (coefficient of variation up to {self.max_cv:.0%} at "
                 f"{self.noisy_points} point(s)): add repeats or quieten the machine"
             )
+        regime = self._fixed_cost_regime()
+        if regime:
+            warnings.append(regime)
         if central <= 0:
             warnings.append("the model predicts a non-positive time here: it does not apply")
         return Prediction(
@@ -107,6 +118,25 @@ class TimeModel:
         )
 
 
+FIXED_COST_RATIO = 0.25
+
+
+def _fixed_cost_note(n, t, work) -> str | None:
+    """Say so when time grew far slower than work across the measured sizes."""
+    if work is None or len(np.unique(n)) < 2:
+        return None
+    small, large = n == n.min(), n == n.max()
+    work_growth = np.median(work[large]) / np.median(work[small])
+    time_growth = np.median(t[large]) / np.median(t[small])
+    if work_growth > 2 and time_growth < FIXED_COST_RATIO * work_growth:
+        return (
+            f"fixed costs dominate the measured sizes (time grew {time_growth:.1f}x while "
+            f"work grew {work_growth:.0f}x): extrapolating from them is unreliable; measure "
+            "sizes where time grows with the work"
+        )
+    return None
+
+
 def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200) -> TimeModel:
     """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``)."""
     runs = dask_runs(df).reset_index(drop=True)
@@ -115,7 +145,8 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
     n = runs["size"].to_numpy(float)
     p = runs["n_workers"].to_numpy(float)
     t = runs[metric].to_numpy(float)
-    model = fit_two_parameter(n, p, t)
+    work = runs["work_items"].to_numpy(float) if "work_items" in runs else None
+    model = fit_two_parameter(n, p, t, work=work)
     groups = [np.asarray(idx) for idx in runs.groupby(["size", "n_workers"]).indices.values()]
     table = point_table(runs, metric)
     return TimeModel(
@@ -123,6 +154,7 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
         n=n,
         p=p,
         t=t,
+        work=work,
         groups=groups,
         noisy_points=int((table["cv"] > NOISY_CV).sum()),
         max_cv=float(table["cv"].max()) if len(table) else 0.0,
@@ -130,8 +162,13 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
     )
 
 
-def _refit(model: TwoParameterModel, n, p, t) -> TwoParameterModel:
+def _refit(model: TwoParameterModel, n, p, t, work=None) -> TwoParameterModel:
     """The same model form, refitted to resampled data (no new search)."""
+    if model.work is not None:
+        from .fit import fit_work_model
+
+        refit = fit_work_model(n, p, t, work)
+        return TwoParameterModel(0.0, (), (), model.cv_smape, "work", None, {}, refit)
     if model.ernest is not None:
         ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "ernest", ernest)

@@ -119,4 +119,6 @@ class TrainWorkload(Workload):
         samples = float(int(size) * params["steps"])
         # forward (x @ w) and backward (x.T @ r): 2 multiply-adds per sample and feature each.
         flops = 4.0 * samples * params["features"]
-        return WorkDone(items=samples, unit="samples", flops=flops, check=check)
+        # Each step reads every sample's features and label once.
+        read = samples * (params["features"] + 1) * 8.0
+        return WorkDone(items=samples, unit="samples", flops=flops, bytes=read, check=check)

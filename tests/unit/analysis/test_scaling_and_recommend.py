@@ -122,3 +122,11 @@ def test_analyze_study_is_json_ready():
     assert result["schema"] == "analysis/1" and "NaN" not in text and "Infinity" not in text
     assert result["laws"][0]["usl"] is not None  # three worker counts
     assert not math.isnan(result["laws"][0]["amdahl"]["serial_fraction"])
+
+
+def test_fixed_cost_regime_is_flagged():
+    flat = make_records(
+        sizes=(1000, 2000, 4000, 8000), time=lambda n, p: 1.0 + n / 1e6, work_items=lambda n, p: n
+    )
+    warnings = fit_time_model(flat).predict(32000, 2).warnings
+    assert any("fixed costs dominate" in w for w in warnings)

@@ -1,0 +1,25 @@
+"""Entry for `panel serve dashboards/app.py`: the Scaling Workbook dashboard.
+
+    panel serve dashboards/app.py --address 127.0.0.1 --port 5006
+    panel serve dashboards/app.py --args --results data/results
+
+Shows data/results when it holds studies, else the committed example study.
+"""
+
+import sys
+
+import panel as pn
+
+from scaling_lib.dashboard.app import App, default_results
+
+
+def _results_arg() -> str:
+    args = sys.argv[1:]
+    if "--results" in args and args.index("--results") + 1 < len(args):
+        return args[args.index("--results") + 1]
+    return default_results()
+
+
+if pn.state.served:
+    pn.extension("tabulator")
+    App(results=_results_arg()).servable(title="Scaling Workbook")

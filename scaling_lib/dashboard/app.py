@@ -1,0 +1,204 @@
+"""The Scaling Workbook dashboard: filters, tabs, live updates, serving and static reports.
+
+Usage::
+
+    panel serve dashboards/app.py --address 127.0.0.1 --port 5006   # or:
+    scaling-lib serve [--results DIR] [--port N] [--address ADDR]
+    scaling-lib report quick --html quick.html                      # works offline
+
+    App(results="data/results", studies=["quick"])                  # in a notebook
+
+``?study=NAME`` in the URL picks the study; names are checked against the store's own
+list, so a URL can neither read outside the results store nor inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from pathlib import Path
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..store import DEFAULT_RESULTS, ResultsStore
+from .state import StudyStore
+from .views import (
+    BottlenecksView,
+    CompareView,
+    DataScalingView,
+    OverviewView,
+    RecommendationsView,
+    RooflineView,
+    RunsView,
+    StrongScalingView,
+    WeakScalingView,
+)
+
+__all__ = ["EXAMPLE_RESULTS", "TABS", "App", "default_results", "serve", "write_report"]
+
+EXAMPLE_RESULTS = str(Path(__file__).resolve().parents[2] / "data" / "example")
+TABS = (
+    "Overview",
+    "Strong scaling",
+    "Weak scaling",
+    "Data scaling",
+    "Bottlenecks",
+    "Roofline",
+    "Recommendations",
+    "Runs",
+    "Compare",
+)
+POLL_MS = 2000
+
+
+def default_results() -> str:
+    """data/results when it holds studies, else the committed example study."""
+    return DEFAULT_RESULTS if ResultsStore(DEFAULT_RESULTS).studies() else EXAMPLE_RESULTS
+
+
+class App(Viewer):
+    results = param.String(default=DEFAULT_RESULTS)
+    live = param.Boolean(default=True, doc="poll the store for new records when served")
+
+    def __init__(self, studies: list[str] | None = None, **params):
+        super().__init__(**params)
+        requested = list(studies or [])
+        self.notice = ""
+        if pn.state.curdoc is not None and pn.state.session_args.get("study"):
+            raw = pn.state.session_args["study"][0].decode(errors="replace")
+            requested = [raw]
+        self.store = StudyStore(results=self.results, studies=requested)
+        refused = [s for s in requested if not self.store.is_study(s)]
+        if refused:
+            self.notice = f"No study named {refused[0]!r} in this results store."
+        self.views = {
+            "Overview": OverviewView(store=self.store),
+            "Strong scaling": StrongScalingView(store=self.store),
+            "Weak scaling": WeakScalingView(store=self.store),
+            "Data scaling": DataScalingView(store=self.store),
+            "Bottlenecks": BottlenecksView(store=self.store),
+            "Roofline": RooflineView(store=self.store),
+            "Recommendations": RecommendationsView(store=self.store),
+            "Runs": RunsView(store=self.store),
+            "Compare": CompareView(store=self.store),
+        }
+        if self.live and pn.state.curdoc is not None:
+            pn.state.add_periodic_callback(self.store.poll, period=POLL_MS)
+
+    def filters(self) -> pn.Row:
+        s = self.store
+        return pn.Row(
+            pn.widgets.MultiChoice.from_param(s.param.studies, name="Studies", width=320),
+            pn.widgets.Select.from_param(s.param.workload, name="Workload", width=160),
+            pn.widgets.Select.from_param(s.param.backend, name="Backend", width=120),
+            pn.widgets.MultiChoice.from_param(s.param.status, name="Status", width=320),
+        )
+
+    def __panel__(self):
+        header = pn.pane.HTML(
+            "<h2 style='margin:4px 0'>Scaling Workbook</h2>"
+            f"<div style='color:#666'>results: {html.escape(self.results)}</div>"
+            + (f"<div style='color:#b00'>{html.escape(self.notice)}</div>" if self.notice else ""),
+            sizing_mode="stretch_width",
+        )
+        tabs = pn.Tabs(
+            *[(name, view) for name, view in self.views.items()],
+            dynamic=True,
+            sizing_mode="stretch_width",
+            name="tabs",
+        )
+        return pn.Column(header, self.filters(), tabs, sizing_mode="stretch_width")
+
+
+def write_report(study: str, results: str, path: str | Path) -> Path:
+    """A self-contained HTML report of one study (inline JavaScript; opens from file://)."""
+    from bokeh.resources import INLINE
+
+    store = StudyStore(results=results, studies=[study])
+    if not store.is_study(study):
+        from ..errors import StoreError
+
+        raise StoreError(f"no study {study!r} in {results}")
+    views = {
+        "Overview": OverviewView(store=store),
+        "Strong scaling": StrongScalingView(store=store),
+        "Data scaling": DataScalingView(store=store),
+        "Bottlenecks": BottlenecksView(store=store),
+        "Roofline": RooflineView(store=store),
+        "Runs": RunsView(store=store),
+    }
+    # Static: each view's current content, with no widgets that would need a server.
+    panes = [(name, view._render(None)) for name, view in views.items() if name != "Data scaling"]
+    panes.insert(2, ("Data scaling", views["Data scaling"]._render(None, None)))
+    panes = [(name, _static(p)) for name, p in panes]
+    layout = pn.Column(
+        pn.pane.HTML(f"<h2>Scaling Workbook: {html.escape(study)}</h2>"),
+        pn.Tabs(*panes, sizing_mode="stretch_width"),
+        sizing_mode="stretch_width",
+    )
+    path = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layout.save(str(path), resources=INLINE, embed=False, title=f"Scaling Workbook: {study}")
+    path.write_text(_inline_panel_css(path.read_text()))
+    return path
+
+
+def _inline_panel_css(text: str) -> str:
+    """Point Panel's CDN stylesheets at data: URIs of the copies Panel ships.
+
+    ``save(resources=INLINE)`` still leaves a few stylesheet URLs on Panel's CDN
+    (holoviz/panel#6759), which an offline reader cannot load.
+    """
+    import base64
+    import re
+
+    dist = Path(pn.__file__).resolve().parent / "dist"
+
+    def local(match: re.Match) -> str:
+        file = dist / match.group(1)
+        if not file.is_file():
+            return match.group(0)
+        return "data:text/css;base64," + base64.b64encode(file.read_bytes()).decode()
+
+    return re.sub(
+        r"https://cdn\.holoviz\.org/panel/[^/\"']+/dist/([^\"'?]+\.css)(\?v=[^\"']*)?", local, text
+    )
+
+
+def _static(obj):
+    """Swap interactive tables for static HTML ones, recursively."""
+    if isinstance(obj, pn.widgets.Tabulator):
+        return pn.pane.DataFrame(obj.value.head(200), index=False, sizing_mode="stretch_width")
+    if isinstance(obj, pn.widgets.FileDownload):
+        return pn.Spacer(height=0)
+    if isinstance(obj, pn.layout.ListLike):
+        return type(obj)(*[_static(o) for o in obj], sizing_mode="stretch_width")
+    return obj
+
+
+def serve(
+    results: str,
+    *,
+    address: str = "127.0.0.1",
+    port: int = 5006,
+    show: bool = False,
+    basic_auth: str | None = None,
+    cookie_secret: str | None = None,
+) -> None:
+    """Serve the dashboard (Bokeh server); blocks until stopped."""
+    kwargs = {}
+    if basic_auth:
+        kwargs["basic_auth"] = basic_auth
+        kwargs["cookie_secret"] = cookie_secret or __import__("secrets").token_hex(16)
+    pn.serve(
+        {"/": lambda: App(results=results)},
+        address=address,
+        port=port,
+        show=show,
+        websocket_origin=[f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
+        title="Scaling Workbook",
+        **kwargs,
+    )

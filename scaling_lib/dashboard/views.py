@@ -1,0 +1,612 @@
+"""The dashboard's views: one Viewer per tab, each built on a StudyStore.
+
+Usage::
+
+    store = StudyStore(results="data/results", studies=["quick"])
+    DataScalingView(store=store).target = 1e5     # views react to their parameters
+    RecommendationsView(store=store).table()      # the ranked options as a DataFrame
+
+Views compute with ``scaling_lib.analysis`` and draw with ``plots``; they never start a
+cluster. Text taken from records (names, error messages) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..analysis.bottlenecks import diagnose
+from ..analysis.predict import fit_time_model
+from ..analysis.recommend import recommend
+from ..analysis.roofline import roofline
+from ..analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
+from ..catalog import load_catalog
+from . import plots
+from .state import StudyStore
+
+__all__ = [
+    "BottlenecksView",
+    "CompareView",
+    "DataScalingView",
+    "OverviewView",
+    "RecommendationsView",
+    "RooflineView",
+    "RunsView",
+    "StrongScalingView",
+    "WeakScalingView",
+]
+
+_CANVAS = plots._CANVAS
+
+
+def _empty(message: str = "No successful runs match the filters.") -> pn.pane.Markdown:
+    return pn.pane.Markdown(f"*{html.escape(message)}*")
+
+
+def _pane(obj) -> pn.pane.HoloViews:
+    return pn.pane.HoloViews(obj, sizing_mode="stretch_width", min_height=320)
+
+
+class _View(Viewer):
+    store = param.ClassSelector(class_=StudyStore)
+
+    def _records(self) -> pd.DataFrame:
+        df = self.store.records
+        return df if df is not None else pd.DataFrame()
+
+
+class OverviewView(_View):
+    """Headline cards and the main scaling curve."""
+
+    def cards(self) -> dict:
+        df = self._records()
+        runs = dask_runs(df) if len(df) else df
+        out = {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if len(df) else 0}
+        if len(runs):
+            best = runs.loc[runs["throughput"].idxmax()]
+            out["best_throughput"] = f"{best['throughput']:.3g} {best['work_unit']}/s"
+            table = point_table(runs)
+            top = table[table["n_workers"] == table["n_workers"].max()]
+            base = table[table["n_workers"] == table["n_workers"].min()]
+            both = top.merge(base, on="size", suffixes=("", "_base"))
+            if len(both) and top["n_workers"].max() > base["n_workers"].min():
+                ratio = top["n_workers"].max() / base["n_workers"].min()
+                eff = (both["median_base"] / both["median"] / ratio).iloc[-1]
+                out["efficiency"] = f"{eff:.0%} at {int(top['n_workers'].max())} workers"
+        findings = diagnose(df) if len(df) else []
+        if findings:
+            out["top_bottleneck"] = f"{findings[0].name}: {findings[0].summary}"
+        return out
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        c = self.cards()
+        card = (
+            "<div style='display:inline-block;margin:6px;padding:10px 14px;border:1px solid #ccc;"
+            "border-radius:6px;min-width:180px'><div style='color:#666'>{}</div><b>{}</b></div>"
+        )
+        items = [
+            ("Runs (ok)", f"{c['runs']} ({c['ok']})"),
+            ("Best throughput", c.get("best_throughput", "-")),
+            ("Parallel efficiency", c.get("efficiency", "-")),
+            ("Top bottleneck", c.get("top_bottleneck", "-")),
+        ]
+        cards = pn.pane.HTML(
+            "".join(card.format(html.escape(k), html.escape(str(v))) for k, v in items),
+            sizing_mode="stretch_width",
+        )
+        df = self._records()
+        plot = _pane(plots.strong_scaling(df)) if len(dask_runs(df)) else _empty()
+        return pn.Column(cards, plot, sizing_mode="stretch_width")
+
+
+class StrongScalingView(_View):
+    """Time and speedup vs workers per size, the ideal line, and Amdahl/USL fits."""
+
+    def laws_table(self) -> pd.DataFrame:
+        rows = []
+        for law in strong_laws(self._records()):
+            rows.append(
+                {
+                    "size": law.size,
+                    "amdahl_serial_fraction": law.amdahl.serial_fraction if law.amdahl else None,
+                    "max_speedup": law.amdahl.max_speedup if law.amdahl else None,
+                    "usl_sigma": law.usl.sigma if law.usl else None,
+                    "usl_kappa": law.usl.kappa if law.usl else None,
+                    "usl_peak_workers": law.usl.peak_n if law.usl else None,
+                    "note": law.note,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        df = self._records()
+        if not len(dask_runs(df)):
+            return _empty()
+        return pn.Column(
+            _pane(plots.strong_scaling(df)),
+            pn.pane.Markdown("**Fitted laws** (Amdahl needs 2+ worker counts, USL 3+)"),
+            pn.pane.DataFrame(self.laws_table(), index=False, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+
+class WeakScalingView(_View):
+    """Efficiency as data and workers grow together."""
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        import hvplot.pandas  # noqa: F401
+
+        df = self._records()
+        weak = weak_scaling(df) if len(dask_runs(df)) else pd.DataFrame()
+        if weak.empty:
+            import holoviews as hv
+
+            note = hv.Div(
+                "<p>Weak scaling needs sizes that grow with workers "
+                "(e.g. sizes s, 2s with workers 1, 2).</p>"
+            )
+            return pn.Column(_pane(plots.strong_scaling(df)) if len(dask_runs(df)) else note)
+        weak = weak.assign(per_worker=weak["size_per_worker"].map(lambda s: f"{s:g}"))
+        plot = weak.hvplot.line(
+            x="n_workers",
+            y="efficiency",
+            by="per_worker",
+            title="Weak-scaling efficiency",
+            xlabel="workers",
+            ylabel="efficiency (1 = perfect)",
+            ylim=(0, 1.2),
+        ) * weak.hvplot.scatter(x="n_workers", y="efficiency", by="per_worker", legend=False)
+        return pn.Column(_pane(plot.opts(**_CANVAS)), pn.pane.DataFrame(weak, index=False))
+
+
+class DataScalingView(_View):
+    """Log-log time and memory vs size with the fitted law, its band and the extrapolation."""
+
+    target = param.Number(default=0.0, bounds=(0, None), doc="size to extrapolate to")
+
+    @param.depends("store.records", watch=True, on_init=True)
+    def _default_target(self):
+        runs = dask_runs(self._records())
+        if len(runs) and not self.target:
+            self.target = float(runs["size"].max()) * 8
+
+    def curve(self) -> pd.DataFrame:
+        """Fitted time with its 90% band, from the smallest size to the target, per worker count."""
+        runs = dask_runs(self._records())
+        model = fit_time_model(runs, draws=40)
+        grid = np.geomspace(runs["size"].min(), max(self.target, runs["size"].max()), 16)
+        rows = []
+        for p in sorted(runs["n_workers"].unique()):
+            for size in grid:
+                pred = model.predict(size, int(p))
+                rows.append(
+                    {
+                        "size": size,
+                        "workers": str(p),
+                        "seconds": pred.seconds,
+                        # a log axis cannot show 0: floor the band at a tenth of the fit
+                        "low": max(pred.low, pred.seconds / 10),
+                        "high": pred.high,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def __panel__(self):
+        slider = pn.widgets.FloatInput.from_param(self.param.target, name="Target size")
+        return pn.Column(
+            slider,
+            pn.bind(self._render, self.store.param.records, self.param.target),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, _records, _target):
+        import holoviews as hv
+        import hvplot.pandas  # noqa: F401
+
+        runs = dask_runs(self._records())
+        if runs["size"].nunique() < 2 if len(runs) else True:
+            return _empty("Data scaling needs successful runs at 2+ sizes.")
+        measured = point_table(runs).assign(workers=lambda t: t["n_workers"].astype(str))
+        curve = self.curve()
+        band = curve.hvplot.area(
+            x="size",
+            y="low",
+            y2="high",
+            by="workers",
+            alpha=0.2,
+            logx=True,
+            logy=True,
+            legend=False,
+        )
+        fit = curve.hvplot.line(
+            x="size", y="seconds", by="workers", line_dash="dashed", logx=True, logy=True
+        )
+        dots = measured.hvplot.scatter(
+            x="size", y="median", by="workers", size=50, logx=True, logy=True
+        )
+        target = hv.VLine(self.target).opts(color="red", line_dash="dotted")
+        unit = str(runs["size_unit"].iloc[0])
+        time = (band * fit * dots * target).opts(
+            title=f"Time vs size: fitted T(n, p), 90% band, target {self.target:g}",
+            xlabel=unit,
+            ylabel="seconds",
+            **_CANVAS,
+        )
+        memory = plots.data_scaling(runs)
+        limit = runs["memory_limit_bytes"].dropna()
+        notes = []
+        from ..analysis.scaling import data_scaling
+
+        for d in data_scaling(runs):
+            if d.oom_size:
+                notes.append(
+                    f"{d.n_workers} worker(s): predicted out of memory at size "
+                    f"{d.oom_size:.3g} (limit {d.memory_limit_bytes / 2**20:.0f} MiB)"
+                )
+        if not notes and len(limit):
+            notes.append("no out-of-memory size in sight of the fitted memory law")
+        return pn.Column(
+            _pane(time),
+            _pane(memory),
+            pn.pane.Markdown("\n".join(f"- {html.escape(n)}" for n in notes)),
+        )
+
+
+class BottlenecksView(_View):
+    """Where time went per point, and the ranked diagnosis with its evidence."""
+
+    def findings(self) -> pd.DataFrame:
+        rows = [
+            {
+                "score": round(f.score, 2),
+                "bottleneck": f.name,
+                "evidence": f.summary,
+                "figures": ", ".join(f"{k}={v}" for k, v in f.evidence.items())[:200],
+                "fix": f.fix,
+            }
+            for f in diagnose(self._records())
+        ]
+        return pd.DataFrame(rows)
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        df = self._records()
+        plot = _pane(plots.time_breakdown(df)) if len(dask_runs(df)) else _empty()
+        return pn.Column(
+            plot,
+            pn.pane.Markdown("**Diagnosis** (strongest first)"),
+            pn.pane.DataFrame(self.findings(), index=False, sizing_mode="stretch_width"),
+        )
+
+
+class RooflineView(_View):
+    """Each run's achieved FLOP/s against the host's calibrated ceilings."""
+
+    def table(self) -> pd.DataFrame:
+        frames = []
+        df = self._records()
+        for study in self.store.studies:
+            part = df[df["study"] == study] if len(df) else df
+            frames.append(roofline(part, self.store.calibration(study)))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        import hvplot.pandas  # noqa: F401
+
+        table = self.table()
+        table = table[table["intensity"].notna()] if len(table) else table
+        if table.empty:
+            return _empty(
+                "No roofline: the study has no flop counts or no host calibration "
+                "(runs of the array or train workloads on a local cluster have both)."
+            )
+        cal = next(c for s in self.store.studies if (c := self.store.calibration(s)))
+        table = table.assign(
+            point=[f"{r} {w}w" for r, w in zip(table["runner"], table["n_workers"], strict=True)]
+        )
+        dots = table.hvplot.scatter(
+            x="intensity", y="achieved_flops", by="point", size=60, logx=True, logy=True
+        )
+        x = np.geomspace(max(table["intensity"].min() / 4, 1e-3), table["intensity"].max() * 4, 50)
+        roof = pd.DataFrame(
+            {
+                "intensity": x,
+                "core": np.minimum(cal["peak_flops_per_core"], x * cal["bandwidth_bytes_s"]),
+                "all cores": np.minimum(cal["peak_flops"], x * cal["bandwidth_bytes_s"]),
+            }
+        )
+        lines = roof.hvplot.line(
+            x="intensity",
+            y=["core", "all cores"],
+            logx=True,
+            logy=True,
+            color=["gray", "black"],
+            line_dash="dashed",
+        )
+        plot = (lines * dots).opts(
+            title="Roofline: achieved FLOP/s vs arithmetic intensity",
+            xlabel="flop per input byte",
+            ylabel="flop/s",
+            **_CANVAS,
+        )
+        summary = table.groupby("point")["fraction"].median().map(lambda v: f"{v:.0%}")
+        return pn.Column(
+            _pane(plot),
+            pn.pane.Markdown(
+                "Median fraction of the roof: "
+                + html.escape(", ".join(f"{k}: {v}" for k, v in summary.items()))
+            ),
+        )
+
+
+class RecommendationsView(_View):
+    """Ranked instance options for a target size, deadline, budget and pricing."""
+
+    target = param.Number(default=0.0, bounds=(0, None))
+    deadline = param.Number(default=0.0, bounds=(0, None), doc="seconds; 0 for none")
+    budget = param.Number(default=0.0, bounds=(0, None), doc="per run; 0 for none")
+    pricing = param.Selector(default="on_demand", objects=["on_demand", "committed"])
+
+    @param.depends("store.records", watch=True, on_init=True)
+    def _default_target(self):
+        runs = dask_runs(self._records())
+        if len(runs) and not self.target:
+            self.target = float(runs["size"].max()) * 8
+
+    def recommendation(self):
+        runs = self._records()
+        return recommend(
+            runs,
+            load_catalog(),
+            size=self.target or 1.0,
+            deadline_s=self.deadline or None,
+            budget=self.budget or None,
+            pricing=self.pricing,
+            draws=40,
+        )
+
+    def table(self) -> pd.DataFrame:
+        rec = self.recommendation()
+        return pd.DataFrame(
+            [
+                {
+                    "instance": o.instance,
+                    "count": o.count,
+                    "workers": o.workers,
+                    "seconds": round(o.seconds, 3),
+                    "seconds_90%": f"{o.seconds_low:.3g}-{o.seconds_high:.3g}",
+                    f"cost_{rec.currency}": round(o.cost, 5),
+                    "memory_ok": o.feasible,
+                    "meets_deadline": o.meets_deadline,
+                    "within_budget": o.within_budget,
+                    "efficiency": None if o.efficiency is None else round(o.efficiency, 3),
+                }
+                for o in rec.options
+            ]
+        )
+
+    def __panel__(self):
+        widgets = pn.Row(
+            pn.widgets.FloatInput.from_param(self.param.target, name="Target size"),
+            pn.widgets.FloatInput.from_param(self.param.deadline, name="Deadline (s)"),
+            pn.widgets.FloatInput.from_param(self.param.budget, name="Budget per run"),
+            pn.widgets.Select.from_param(self.param.pricing, name="Pricing"),
+        )
+        return pn.Column(
+            widgets,
+            pn.bind(
+                self._render,
+                self.store.param.records,
+                self.param.target,
+                self.param.deadline,
+                self.param.budget,
+                self.param.pricing,
+            ),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, *_):
+        import hvplot.pandas  # noqa: F401
+
+        if not len(dask_runs(self._records())):
+            return _empty()
+        rec = self.recommendation()
+        table = self.table()
+        cost = f"cost_{rec.currency}"
+        plot = table.hvplot.scatter(
+            x="seconds",
+            y=cost,
+            by="instance",
+            size=60,
+            logx=True,
+            logy=True,
+            hover_cols=["count", "workers"],
+            title="Options: predicted time vs cost per run",
+        ).opts(**_CANVAS)
+        picks = []
+        if rec.cheapest_meeting_deadline:
+            o = rec.cheapest_meeting_deadline
+            picks.append(
+                f"Cheapest meeting the deadline: {o.count} x {o.instance} "
+                f"({o.seconds:.3g} s, {o.cost:.4f} {rec.currency})"
+            )
+        if rec.fastest_within_budget:
+            o = rec.fastest_within_budget
+            picks.append(f"Fastest within budget: {o.count} x {o.instance} ({o.seconds:.3g} s)")
+        picks.append(f"Knee (efficiency >= 50%): {rec.knee_workers} workers")
+        picks.append(f"Single process vs cluster: {rec.baseline_note}")
+        gpu = (
+            "CPU and GPU options both measured."
+            if (self._records()["backend"] == "gpu").any()
+            else "GPU options appear once the study has GPU runs (backend cuda)."
+        )
+        text = "\n".join(f"- {html.escape(p)}" for p in [*picks, gpu])
+        assumptions = "\n".join(f"- {html.escape(a)}" for a in rec.assumptions)
+        return pn.Column(
+            pn.pane.Markdown(text),
+            _pane(plot),
+            pn.widgets.Tabulator(
+                table,
+                pagination="local",
+                page_size=15,
+                sizing_mode="stretch_width",
+                disabled=True,
+                name="options",
+            ),
+            pn.pane.Markdown("**Assumptions**\n" + assumptions),
+        )
+
+
+class RunsView(_View):
+    """Every record, filterable, with failures and their reasons; CSV download."""
+
+    COLUMNS = (
+        "study",
+        "workload",
+        "runner",
+        "size",
+        "n_workers",
+        "repeat",
+        "status",
+        "wall_s",
+        "throughput",
+        "work_unit",
+        "peak_memory_bytes",
+        "bytes_transferred",
+        "bytes_spilled",
+        "error_type",
+        "error_message",
+        "timestamp",
+    )
+
+    def table(self) -> pd.DataFrame:
+        df = self._records()
+        return df[[c for c in self.COLUMNS if c in df]] if len(df) else pd.DataFrame()
+
+    def csv(self) -> io.StringIO:
+        return io.StringIO(self.table().to_csv(index=False))
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    def _render(self, _records):
+        import hvplot.pandas  # noqa: F401
+
+        table = self.table()
+        if table.empty:
+            return _empty("No records match the filters.")
+        counts = table.groupby(["status"]).size().rename("runs").reset_index()
+        plot = counts.hvplot.bar(x="status", y="runs", title="Runs by status", height=220).opts(
+            **_CANVAS
+        )
+        view = table.assign(timestamp=table["timestamp"].astype(str))
+        return pn.Column(
+            _pane(plot),
+            pn.widgets.FileDownload(callback=self.csv, filename="runs.csv", label="Download CSV"),
+            pn.widgets.Tabulator(
+                view,
+                pagination="local",
+                page_size=20,
+                disabled=True,
+                header_filters=True,
+                sizing_mode="stretch_width",
+                name="runs",
+            ),
+        )
+
+
+class CompareView(_View):
+    """Two studies, point by point: ratios of median time, regressions flagged."""
+
+    baseline = param.Selector(default=None, objects=[])
+    candidate = param.Selector(default=None, objects=[])
+    sigmas = param.Number(default=3.0, bounds=(0, None), doc="regression threshold")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        studies = list(self.store.param.studies.objects)
+        self.param.baseline.objects = studies
+        self.param.candidate.objects = studies
+        if studies:
+            self.baseline = studies[0]
+            self.candidate = studies[-1]
+
+    def table(self) -> pd.DataFrame:
+        if not (
+            self.store.is_study(self.baseline or "") and self.store.is_study(self.candidate or "")
+        ):
+            return pd.DataFrame()
+        a = dask_runs(self.store.store.load(self.baseline))
+        b = dask_runs(self.store.store.load(self.candidate))
+        if a.empty or b.empty:
+            return pd.DataFrame()
+        keys = ["size", "n_workers"]
+        sa = a.groupby(keys)["wall_s"].agg(base_median="median", base_mean="mean", base_std="std")
+        sb = b.groupby(keys)["wall_s"].agg(new_median="median")
+        both = sa.join(sb, how="inner").reset_index()
+        both["ratio"] = both["new_median"] / both["base_median"]
+        limit = both["base_mean"] + self.sigmas * both["base_std"].fillna(0)
+        both["regression"] = both["new_median"] > limit
+        return both
+
+    def __panel__(self):
+        widgets = pn.Row(
+            pn.widgets.Select.from_param(self.param.baseline, name="Baseline study"),
+            pn.widgets.Select.from_param(self.param.candidate, name="Candidate study"),
+            pn.widgets.FloatInput.from_param(self.param.sigmas, name="Regression: sigmas"),
+        )
+        return pn.Column(
+            widgets,
+            pn.bind(self._render, self.param.baseline, self.param.candidate, self.param.sigmas),
+            sizing_mode="stretch_width",
+        )
+
+    def _render(self, *_):
+        import hvplot.pandas  # noqa: F401
+
+        table = self.table()
+        if table.empty:
+            return _empty("Pick two studies with successful runs at the same sizes and workers.")
+        table = table.assign(
+            point=[f"{s:g} x {w}w" for s, w in zip(table["size"], table["n_workers"], strict=True)]
+        )
+        plot = table.hvplot.bar(
+            x="point",
+            y="ratio",
+            color="regression",
+            rot=45,
+            title="Candidate / baseline median time (1 = same)",
+            cmap={True: "crimson", False: "steelblue"},
+        ).opts(**_CANVAS)
+        flagged = int(table["regression"].sum())
+        note = (
+            f"**{flagged} regression(s)**: slower than the baseline's mean + "
+            f"{self.sigmas:g} standard deviations of its repeats."
+            if flagged
+            else "No regressions beyond the threshold."
+        )
+        return pn.Column(
+            pn.pane.Markdown(note),
+            _pane(plot),
+            pn.pane.DataFrame(table.drop(columns="point"), index=False),
+        )

@@ -1,0 +1,141 @@
+"""The served dashboard in a real browser: loads clean, every tab draws, widgets react.
+
+Screenshots of every tab go to tests/artifacts/ (git-ignored) for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from scaling_lib import ResultsStore
+from scaling_lib.dashboard.app import TABS, write_report
+
+from .conftest import ARTIFACTS
+
+VISIBLE_S = 30_000  # ms: generous on a loaded 2-core machine; benchmarks measure speed
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto(url)
+    page.locator("canvas").first.wait_for(state="visible", timeout=VISIBLE_S)
+    return page, problems
+
+
+def click_tab(page, name):
+    page.locator(".bk-tab", has_text=re.compile(f"^{re.escape(name)}$")).click()
+
+
+def visible_canvas(page):
+    page.locator("canvas:visible").first.wait_for(state="visible", timeout=VISIBLE_S)
+
+
+def test_every_tab_renders_a_plot_without_console_errors(browser, served):
+    url, _ = served
+    page, problems = open_page(browser, url + "?study=train-blocks8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name in TABS:
+        click_tab(page, name)
+        visible_canvas(page)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"tab-{name.lower().replace(' ', '-')}.png"))
+    assert problems == []
+
+
+def recommendation_rows(page):
+    rows = page.locator(".tabulator-row:visible")
+    rows.first.wait_for(state="visible", timeout=VISIBLE_S)
+    return [rows.nth(i).inner_text() for i in range(min(rows.count(), 5))]
+
+
+def test_changing_the_target_size_changes_the_recommendations(browser, served):
+    url, _ = served
+    page, problems = open_page(browser, url + "?study=train-blocks8")
+    click_tab(page, "Recommendations")
+    before = recommendation_rows(page)
+    target = page.locator("input.bk-input:visible").first
+    target.fill("50000000")
+    target.press("Enter")
+    deadline = time.monotonic() + 30
+    while recommendation_rows(page) == before and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert recommendation_rows(page) != before
+    assert problems == []
+
+
+def test_runs_table_filters(browser, served):
+    url, _ = served
+    page, problems = open_page(browser, url + "?study=etl-tight-memory")
+    click_tab(page, "Runs")
+    counter = page.locator(".tabulator-page-counter:visible, .tabulator-footer:visible").first
+    counter.wait_for(state="visible", timeout=VISIBLE_S)
+    rows = page.locator(".tabulator-row:visible")
+    rows.first.wait_for(state="visible", timeout=VISIBLE_S)
+    all_rows = rows.count()
+    status_filter = page.locator(
+        ".tabulator-col[tabulator-field='status'] .tabulator-header-filter input"
+    )
+    status_filter.fill("o")  # matches ok, oom, timeout: a partial filter
+    status_filter.fill("ok")
+    deadline = time.monotonic() + 20
+    while rows.count() == all_rows and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    filtered = rows.count()
+    assert 0 < filtered < all_rows
+    assert all("\tok\t" in rows.nth(i).inner_text() for i in range(filtered))
+    assert problems == []
+
+
+def test_new_records_appear_without_a_reload(browser, served):
+    url, results = served
+    page, problems = open_page(browser, url + "?study=train-blocks8")
+    card = page.locator("div", has_text=re.compile(r"^Runs \(ok\)")).last
+    before = card.inner_text()
+    store = ResultsStore(results)
+    rec = json.loads(next((Path(results) / "train-blocks8" / "records").glob("*.json")).read_text())
+    new = [dict(r, repeat=100 + i) for i, r in enumerate(rec["records"])]
+    store.append("train-blocks8", "live-point", new)
+    deadline = time.monotonic() + 20
+    while card.inner_text() == before and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert card.inner_text() != before
+    assert problems == []
+
+
+def test_hostile_study_parameter_neither_injects_nor_escapes(browser, served):
+    url, _ = served
+    page, problems = open_page(browser, url + "?study=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    page.wait_for_timeout(500)
+    assert page.locator("text=No study named").first.is_visible()
+    assert not [p for p in problems if p.startswith("dialog")]
+    page2, _ = open_page(browser, url + "?study=..%2F..%2Fetc")
+    assert page2.locator("text=No study named").first.is_visible()
+
+
+def test_static_report_opens_from_file_and_renders(browser, example_results, tmp_path):
+    report = write_report("train-blocks8", example_results, tmp_path / "report.html")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    failed = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(report.as_uri())
+    page.locator("canvas").first.wait_for(state="visible", timeout=VISIBLE_S)
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"))
+    assert failed == []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_pages(browser):
+    yield
+    for context in browser.contexts:
+        context.close()

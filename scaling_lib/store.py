@@ -213,7 +213,7 @@ def records_to_frame(records: list[Mapping[str, Any]]) -> pd.DataFrame:
         rows.append(row)
     frame = pd.DataFrame(rows)
     if "timestamp" in frame:
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
         frame = frame.sort_values(["timestamp", "repeat"], kind="stable").reset_index(drop=True)
     return frame
 

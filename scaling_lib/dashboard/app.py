@@ -90,10 +90,10 @@ class App(Viewer):
     def filters(self) -> pn.Row:
         s = self.store
         return pn.Row(
-            pn.widgets.MultiChoice.from_param(s.param.studies, name="Studies", width=320),
-            pn.widgets.Select.from_param(s.param.workload, name="Workload", width=160),
-            pn.widgets.Select.from_param(s.param.backend, name="Backend", width=120),
-            pn.widgets.MultiChoice.from_param(s.param.status, name="Status", width=320),
+            pn.widgets.MultiChoice.from_param(s.param.studies, label="Studies", width=320),
+            pn.widgets.Select.from_param(s.param.workload, label="Workload", width=160),
+            pn.widgets.Select.from_param(s.param.backend, label="Backend", width=120),
+            pn.widgets.MultiChoice.from_param(s.param.status, label="Status", width=320),
         )
 
     def __panel__(self):
@@ -163,6 +163,7 @@ def _inline_panel_css(text: str) -> str:
             return match.group(0)
         return "data:text/css;base64," + base64.b64encode(file.read_bytes()).decode()
 
+    text = re.sub(r"<link[^>]*https://cdn\.holoviz\.org[^>]*>", "", text)  # favicons
     return re.sub(
         r"https://cdn\.holoviz\.org/panel/[^/\"']+/dist/([^\"'?]+\.css)(\?v=[^\"']*)?", local, text
     )

@@ -19,7 +19,7 @@ from ..analysis.bottlenecks import time_shares
 from ..analysis.scaling import dask_runs, point_table
 from ..analysis.scaling import strong_scaling as strong_table
 
-__all__ = ["data_scaling", "strong_scaling", "time_breakdown"]
+__all__ = ["data_scaling", "memory_scaling", "strong_scaling", "time_breakdown"]
 
 _CANVAS = {"backend_opts": {"plot.output_backend": "canvas"}}
 
@@ -106,6 +106,33 @@ def data_scaling(df: pd.DataFrame):
         ylabel="MiB",
     )
     return (left + right).cols(2)
+
+
+def memory_scaling(df: pd.DataFrame, limit_bytes: float | None = None):
+    """Peak memory per worker vs size (log-log) per worker count, with the memory limit."""
+    _hvplot()
+    import holoviews as hv
+
+    runs = dask_runs(df)
+    if runs.empty:
+        return hv.Div("<p>No successful Dask runs yet.</p>")
+    memory = point_table(runs, "peak_memory_bytes").assign(
+        workers=lambda t: t["n_workers"].astype(str), MiB=lambda t: t["median"] / 2**20
+    )
+    plot = _lines(
+        memory,
+        "size",
+        "MiB",
+        "workers",
+        logx=True,
+        logy=True,
+        title="Peak memory per worker vs size",
+        xlabel=str(runs["size_unit"].iloc[0]),
+        ylabel="MiB",
+    )
+    if limit_bytes:
+        plot = plot * hv.HLine(limit_bytes / 2**20).opts(color="red", line_dash="dotted")
+    return plot
 
 
 def time_breakdown(df: pd.DataFrame):

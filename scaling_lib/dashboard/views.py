@@ -49,8 +49,22 @@ def _empty(message: str = "No successful runs match the filters.") -> pn.pane.Ma
     return pn.pane.Markdown(f"*{html.escape(message)}*")
 
 
+def _guarded(render):
+    """A view that cannot be computed says why, instead of breaking the whole page."""
+    import functools
+
+    @functools.wraps(render)
+    def wrapper(self, *args):
+        try:
+            return render(self, *args)
+        except ValueError as exc:  # too few points for a fit, and the like
+            return _empty(f"Not enough data for this view yet: {exc}")
+
+    return wrapper
+
+
 def _pane(obj) -> pn.pane.HoloViews:
-    return pn.pane.HoloViews(obj, sizing_mode="stretch_width", min_height=320)
+    return pn.pane.HoloViews(obj, sizing_mode="stretch_width", height=360)
 
 
 class _View(Viewer):
@@ -87,6 +101,7 @@ class OverviewView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         c = self.cards()
         card = (
@@ -130,6 +145,7 @@ class StrongScalingView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         df = self._records()
         if not len(dask_runs(df)):
@@ -148,6 +164,7 @@ class WeakScalingView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         import hvplot.pandas  # noqa: F401
 
@@ -207,13 +224,14 @@ class DataScalingView(_View):
         return pd.DataFrame(rows)
 
     def __panel__(self):
-        slider = pn.widgets.FloatInput.from_param(self.param.target, name="Target size")
+        slider = pn.widgets.FloatInput.from_param(self.param.target, label="Target size")
         return pn.Column(
             slider,
             pn.bind(self._render, self.store.param.records, self.param.target),
             sizing_mode="stretch_width",
         )
 
+    @_guarded
     def _render(self, _records, _target):
         import holoviews as hv
         import hvplot.pandas  # noqa: F401
@@ -247,8 +265,8 @@ class DataScalingView(_View):
             ylabel="seconds",
             **_CANVAS,
         )
-        memory = plots.data_scaling(runs)
         limit = runs["memory_limit_bytes"].dropna()
+        memory = plots.memory_scaling(runs, float(limit.max()) if len(limit) else None)
         notes = []
         from ..analysis.scaling import data_scaling
 
@@ -286,6 +304,7 @@ class BottlenecksView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         df = self._records()
         plot = _pane(plots.time_breakdown(df)) if len(dask_runs(df)) else _empty()
@@ -310,6 +329,7 @@ class RooflineView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         import hvplot.pandas  # noqa: F401
 
@@ -407,10 +427,10 @@ class RecommendationsView(_View):
 
     def __panel__(self):
         widgets = pn.Row(
-            pn.widgets.FloatInput.from_param(self.param.target, name="Target size"),
-            pn.widgets.FloatInput.from_param(self.param.deadline, name="Deadline (s)"),
-            pn.widgets.FloatInput.from_param(self.param.budget, name="Budget per run"),
-            pn.widgets.Select.from_param(self.param.pricing, name="Pricing"),
+            pn.widgets.FloatInput.from_param(self.param.target, label="Target size"),
+            pn.widgets.FloatInput.from_param(self.param.deadline, label="Deadline (s)"),
+            pn.widgets.FloatInput.from_param(self.param.budget, label="Budget per run"),
+            pn.widgets.Select.from_param(self.param.pricing, label="Pricing"),
         )
         return pn.Column(
             widgets,
@@ -425,6 +445,7 @@ class RecommendationsView(_View):
             sizing_mode="stretch_width",
         )
 
+    @_guarded
     def _render(self, *_):
         import hvplot.pandas  # noqa: F401
 
@@ -471,7 +492,6 @@ class RecommendationsView(_View):
                 page_size=15,
                 sizing_mode="stretch_width",
                 disabled=True,
-                name="options",
             ),
             pn.pane.Markdown("**Assumptions**\n" + assumptions),
         )
@@ -509,6 +529,7 @@ class RunsView(_View):
     def __panel__(self):
         return pn.panel(pn.bind(self._render, self.store.param.records))
 
+    @_guarded
     def _render(self, _records):
         import hvplot.pandas  # noqa: F401
 
@@ -530,7 +551,6 @@ class RunsView(_View):
                 disabled=True,
                 header_filters=True,
                 sizing_mode="stretch_width",
-                name="runs",
             ),
         )
 
@@ -538,8 +558,8 @@ class RunsView(_View):
 class CompareView(_View):
     """Two studies, point by point: ratios of median time, regressions flagged."""
 
-    baseline = param.Selector(default=None, objects=[])
-    candidate = param.Selector(default=None, objects=[])
+    baseline = param.Selector(default=None, objects=[], check_on_set=False)
+    candidate = param.Selector(default=None, objects=[], check_on_set=False)
     sigmas = param.Number(default=3.0, bounds=(0, None), doc="regression threshold")
 
     def __init__(self, **params):
@@ -548,8 +568,10 @@ class CompareView(_View):
         self.param.baseline.objects = studies
         self.param.candidate.objects = studies
         if studies:
-            self.baseline = studies[0]
-            self.candidate = studies[-1]
+            if self.baseline not in studies:
+                self.baseline = studies[0]
+            if self.candidate not in studies:
+                self.candidate = studies[-1]
 
     def table(self) -> pd.DataFrame:
         if not (
@@ -571,9 +593,9 @@ class CompareView(_View):
 
     def __panel__(self):
         widgets = pn.Row(
-            pn.widgets.Select.from_param(self.param.baseline, name="Baseline study"),
-            pn.widgets.Select.from_param(self.param.candidate, name="Candidate study"),
-            pn.widgets.FloatInput.from_param(self.param.sigmas, name="Regression: sigmas"),
+            pn.widgets.Select.from_param(self.param.baseline, label="Baseline study"),
+            pn.widgets.Select.from_param(self.param.candidate, label="Candidate study"),
+            pn.widgets.FloatInput.from_param(self.param.sigmas, label="Regression: sigmas"),
         )
         return pn.Column(
             widgets,
@@ -581,6 +603,7 @@ class CompareView(_View):
             sizing_mode="stretch_width",
         )
 
+    @_guarded
     def _render(self, *_):
         import hvplot.pandas  # noqa: F401
 

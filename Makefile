@@ -7,7 +7,7 @@ RESULTS ?= data/results
 
 SPECS ?= examples/quick.yaml
 
-.PHONY: help install demo test lint format bench lab batch notebooks clean
+.PHONY: help install demo test lint format bench lab batch notebooks browser clean
 
 help:
 	@echo "make demo   set up, run the example study on a local Dask cluster, print its summary"
@@ -29,9 +29,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+PORT ?= 5006
+
 demo: $(STAMP)
 	$(BIN)/scaling-lib run examples/quick.yaml --results $(RESULTS)
 	$(BIN)/scaling-lib show quick --results $(RESULTS)
+	$(BIN)/scaling-lib analyze quick --results $(RESULTS)
+	@echo ""
+	@echo "Dashboard of the study: http://127.0.0.1:$(PORT)/?study=quick   (Ctrl-C stops it)"
+	$(BIN)/scaling-lib serve --results $(RESULTS) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,12 +47,23 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) lint
+# Debian's chromium for the dashboard's browser tests (Playwright drives it; it never
+# downloads a browser). Installed when missing and this user may use apt-get.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"; \
+		fi; }
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/prediction.py
+	$(BIN)/python benchmarks/dashboard.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks

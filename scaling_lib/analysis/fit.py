@@ -11,8 +11,6 @@ Usage::
 
     ernest = fit_ernest(sizes, workers, seconds)       # th0 + th1 n/p + th2 p + th3 log p (NNLS)
 
-    band = bootstrap_interval(fit_fn, groups, at)      # percentile interval over repeats
-
 Pure functions over arrays: no Dask, no I/O. The single-parameter search follows
 Extra-P's default modeler: the mean of the repetitions at each point; the constant
 model first; every hypothesis c0 + c1 * t(n) scored by leave-one-out SMAPE; a
@@ -38,7 +36,6 @@ __all__ = [
     "Term",
     "TwoParameterModel",
     "WorkModel",
-    "bootstrap_interval",
     "fit_ernest",
     "fit_pmnf",
     "fit_two_parameter",
@@ -306,13 +303,17 @@ def _work_features(w, p) -> np.ndarray:
     return np.column_stack([np.ones_like(w), w / p, w, p])
 
 
-def fit_work_model(n, p, t, work) -> WorkModel:
-    """Non-negative least squares of time on work (see WorkModel)."""
+def fit_work_model(n, p, t, work, *, work_of_size: PmnfModel | None = None) -> WorkModel:
+    """Non-negative least squares of time on work (see WorkModel).
+
+    ``work_of_size`` (the size-to-work model) is fitted from ``n`` and ``work`` unless
+    given: work is deterministic, so resampling fits reuse one.
+    """
     n = np.asarray(n, dtype=float)
     work = np.asarray(work, dtype=float)
     scale = float(work.max())
     theta, _ = optimize.nnls(_work_features(work / scale, p), np.asarray(t, dtype=float))
-    return WorkModel(tuple(float(v) for v in theta), fit_pmnf(n, work), scale)
+    return WorkModel(tuple(float(v) for v in theta), work_of_size or fit_pmnf(n, work), scale)
 
 
 @dataclass(frozen=True)
@@ -419,7 +420,10 @@ def fit_two_parameter(
             ns[tr], ps[tr], ts[tr], size_scale=scale
         ).predict(ns[te], ps[te])
     if ws is not None and len(np.unique(ns)) >= 2:
-        predictors["work"] = lambda tr, te: _work_predict(ns, ps, ts, ws, tr, te)
+        work_of_size = fit_pmnf(ns, ws)
+        predictors["work"] = lambda tr, te: fit_work_model(
+            ns[tr], ps[tr], ts[tr], ws[tr], work_of_size=work_of_size
+        ).predict(ns[te], ps[te])
     largest = ns == ns.max()
     scores: dict[str, float] = {}
     for kind, predict in predictors.items():
@@ -432,7 +436,7 @@ def fit_two_parameter(
     }
     best = min(scores, key=scores.get)
     if best == "work":
-        work_model = fit_work_model(ns, ps, ts, ws)
+        work_model = fit_work_model(ns, ps, ts, ws, work_of_size=work_of_size)
         return TwoParameterModel(0.0, (), (), scores[best], "work", None, scores, work_model)
     if best == "ernest":
         return TwoParameterModel(
@@ -446,12 +450,6 @@ def fit_two_parameter(
         )
     c0, coefs = fitted[best]
     return TwoParameterModel(c0, coefs, shapes[best], scores[best], best, None, scores)
-
-
-def _work_predict(ns, ps, ts, ws, train, test) -> np.ndarray:
-    """Fit on ``train`` with the work measured there; predict ``test`` at its sizes."""
-    model = fit_work_model(ns[train], ps[train], ts[train], ws[train])
-    return model.predict(ns[test], ps[test])
 
 
 def _slice_term(x, other, y, *, exponents, var: str, forward: bool) -> Term | None:
@@ -493,26 +491,3 @@ def _loo_smape(predict: Callable[[np.ndarray, np.ndarray], np.ndarray], actual) 
         train = np.flatnonzero(np.arange(n) != left_out)
         predicted[left_out] = predict(train, np.array([left_out]))[0]
     return smape(actual, predicted)
-
-
-def bootstrap_interval(
-    fit_and_predict: Callable[[np.ndarray], np.ndarray],
-    groups: Sequence[np.ndarray],
-    *,
-    draws: int = 200,
-    level: float = 0.90,
-    seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of a prediction, resampling the repeats within each point.
-
-    ``groups[i]`` holds the row indices of point i's repeats; ``fit_and_predict`` gets
-    the resampled row indices and returns the prediction(s).
-    """
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(draws):
-        rows = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
-        samples.append(np.atleast_1d(fit_and_predict(rows)))
-    stack = np.vstack(samples)
-    tail = (1 - level) / 2 * 100
-    return np.percentile(stack, tail, axis=0), np.percentile(stack, 100 - tail, axis=0)

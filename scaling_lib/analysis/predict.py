@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fit import TwoParameterModel, bootstrap_interval, fit_ernest, fit_two_parameter
+from .fit import TwoParameterModel, fit_ernest, fit_two_parameter
 from .scaling import NOISY_CV, dask_runs, point_table
 
 __all__ = ["FAR_EXTRAPOLATION", "Prediction", "TimeModel", "fit_time_model"]
@@ -58,23 +58,30 @@ class TimeModel:
     max_cv: float
     draws: int = 200
 
+    def _replicas(self) -> list[TwoParameterModel]:
+        """The model refitted to ``draws`` resamplings of the repeats, fitted once:
+        the resamples do not depend on where a prediction is asked for."""
+        if getattr(self, "_replica_models", None) is None:
+            rng = np.random.default_rng(0)
+            replicas = []
+            for _ in range(self.draws):
+                rows = np.concatenate(
+                    [rng.choice(g, size=len(g), replace=True) for g in self.groups]
+                )
+                work = None if self.work is None else self.work[rows]
+                replicas.append(_refit(self.model, self.n[rows], self.p[rows], self.t[rows], work))
+            self._replica_models = replicas
+        return self._replica_models
+
     def _fixed_cost_regime(self) -> str | None:
         return _fixed_cost_note(self.n, self.t, self.work)
 
     def predict(self, size: float, n_workers: int) -> Prediction:
         size_arr, p_arr = np.array([float(size)]), np.array([float(n_workers)])
         central = float(self.model.predict(size_arr, p_arr)[0])
-        low, high = bootstrap_interval(
-            lambda rows: _refit(
-                self.model,
-                self.n[rows],
-                self.p[rows],
-                self.t[rows],
-                None if self.work is None else self.work[rows],
-            ).predict(size_arr, p_arr),
-            self.groups,
-            draws=self.draws,
-        )
+        replicas = np.array([float(m.predict(size_arr, p_arr)[0]) for m in self._replicas()])
+        low, high = np.percentile(replicas, [5, 95])
+        low, high = np.array([low]), np.array([high])
         model_error = self.model.cv_smape / 100
         low_v = min(float(low[0]), central * (1 - model_error))
         high_v = max(float(high[0]), central * (1 + model_error))
@@ -167,7 +174,7 @@ def _refit(model: TwoParameterModel, n, p, t, work=None) -> TwoParameterModel:
     if model.work is not None:
         from .fit import fit_work_model
 
-        refit = fit_work_model(n, p, t, work)
+        refit = fit_work_model(n, p, t, work, work_of_size=model.work.work_of_size)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "work", None, {}, refit)
     if model.ernest is not None:
         ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)

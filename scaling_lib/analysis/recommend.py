@@ -106,14 +106,18 @@ def recommend(
     core_speed: float = 1.0,
     counts: tuple[int, ...] = COUNTS,
     draws: int = 100,
+    model: TimeModel | None = None,
 ) -> Recommendation:
-    """Rank instance options for one run at ``size`` (see the module docstring)."""
+    """Rank instance options for one run at ``size`` (see the module docstring).
+
+    ``model`` reuses a time model already fitted to these records (the dashboard's).
+    """
     if pricing not in ("on_demand", "committed"):
         raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
     runs = dask_runs(df)
     if runs.empty:
         raise ValueError("no successful Dask runs: nothing to base a recommendation on")
-    model = fit_time_model(df, draws=draws)
+    model = model or fit_time_model(df, draws=draws)
     threads = int(runs["threads_per_worker"].max())
     measured_gpu = bool((runs["backend"] == "gpu").any())
     memory_model = _memory_model(runs)

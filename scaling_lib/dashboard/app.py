@@ -194,8 +194,13 @@ def serve(
     if basic_auth:
         kwargs["basic_auth"] = basic_auth
         kwargs["cookie_secret"] = cookie_secret or __import__("secrets").token_hex(16)
+
+    def app() -> App:
+        pn.extension("tabulator")
+        return App(results=results)
+
     pn.serve(
-        {"/": lambda: App(results=results)},
+        {"/": app},
         address=address,
         port=port,
         show=show,

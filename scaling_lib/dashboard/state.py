@@ -38,6 +38,7 @@ class StudyStore(param.Parameterized):
 
     def __init__(self, **params):
         studies = params.pop("studies", None)
+        self._memo: dict[str, object] = {}
         super().__init__(**params)
         self._store = ResultsStore(self.results)
         self._fingerprint = None
@@ -58,6 +59,12 @@ class StudyStore(param.Parameterized):
         except StoreError:
             return False
         return name in self.param.studies.objects
+
+    def memo(self, key: str, compute):
+        """``compute(records)``, computed once per version of the filtered records."""
+        if key not in self._memo:
+            self._memo[key] = compute(self.records)
+        return self._memo[key]
 
     def calibration(self, study: str) -> dict | None:
         return self._store.load_json(study, "calibration") if self.is_study(study) else None
@@ -84,6 +91,7 @@ class StudyStore(param.Parameterized):
 
     @param.depends("workload", "backend", "status", watch=True)
     def _filter(self) -> None:
+        self._memo = {}
         df = self.all_records
         if df is None or df.empty:
             self.records = df

@@ -93,7 +93,7 @@ class OverviewView(_View):
                 ratio = top["n_workers"].max() / base["n_workers"].min()
                 eff = (both["median_base"] / both["median"] / ratio).iloc[-1]
                 out["efficiency"] = f"{eff:.0%} at {int(top['n_workers'].max())} workers"
-        findings = diagnose(df) if len(df) else []
+        findings = self.store.memo("diagnose", diagnose) if len(df) else []
         if findings:
             out["top_bottleneck"] = f"{findings[0].name}: {findings[0].summary}"
         return out
@@ -128,7 +128,7 @@ class StrongScalingView(_View):
 
     def laws_table(self) -> pd.DataFrame:
         rows = []
-        for law in strong_laws(self._records()):
+        for law in self.store.memo("strong_laws", strong_laws):
             rows.append(
                 {
                     "size": law.size,
@@ -205,7 +205,7 @@ class DataScalingView(_View):
     def curve(self) -> pd.DataFrame:
         """Fitted time with its 90% band, from the smallest size to the target, per worker count."""
         runs = dask_runs(self._records())
-        model = fit_time_model(runs, draws=40)
+        model = self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40))
         grid = np.geomspace(runs["size"].min(), max(self.target, runs["size"].max()), 16)
         rows = []
         for p in sorted(runs["n_workers"].unique()):
@@ -297,7 +297,7 @@ class BottlenecksView(_View):
                 "figures": ", ".join(f"{k}={v}" for k, v in f.evidence.items())[:200],
                 "fix": f.fix,
             }
-            for f in diagnose(self._records())
+            for f in self.store.memo("diagnose", diagnose)
         ]
         return pd.DataFrame(rows)
 
@@ -402,7 +402,7 @@ class RecommendationsView(_View):
             deadline_s=self.deadline or None,
             budget=self.budget or None,
             pricing=self.pricing,
-            draws=40,
+            model=self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40)),
         )
 
     def table(self) -> pd.DataFrame:

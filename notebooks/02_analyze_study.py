@@ -64,12 +64,15 @@ pd.DataFrame(analysis["diagnosis"])[["score", "name", "summary", "fix"]]
 
 # %%
 size = target_size or 8 * float(df["size"].max())
-rec = recommend(
-    df,
-    load_catalog(),
-    size=size,
-    deadline_s=deadline or None,
-    budget=budget or None,
-    pricing=pricing,
-)
-print(recommendation_text(recommendation_dict(rec), top=10))
+try:
+    rec = recommend(
+        df,
+        load_catalog(),
+        size=size,
+        deadline_s=deadline or None,
+        budget=budget or None,
+        pricing=pricing,
+    )
+    print(recommendation_text(recommendation_dict(rec), top=10))
+except ValueError as exc:  # too few points to fit a time model yet
+    print(f"No recommendation yet: {exc}. Add sizes or worker counts to the study.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -54,7 +55,11 @@ def test_every_parameter_is_typed_and_documented(name):
 
 def test_help_notebook_explains_the_parameters():
     out = subprocess.run(
-        ["papermill", "--help-notebook", str(NOTEBOOKS / "01_run_study.ipynb")],
+        [
+            str(Path(sys.executable).parent / "papermill"),
+            "--help-notebook",
+            str(NOTEBOOKS / "01_run_study.ipynb"),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -158,7 +163,7 @@ def test_batch_two_specs_archives_executed_notebooks(tmp_path, cli, cli_env):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     for study in ("b1", "b2"):
-        assert len(load_results(results, study)) == 6  # 2 sizes x 2 repeats + 2 baseline
+        assert len(load_results(results, study)) == 8  # 2 sizes x 2 repeats, Dask and baseline
         archived = sorted((Path(results) / study / "notebooks").glob("*.ipynb"))
         assert [p.name.split("-")[0] for p in archived] == ["01_run_study", "02_analyze_study"]
         for path in archived:
@@ -183,7 +188,7 @@ def test_batch_failure_names_notebook_cell_and_error_and_keeps_records(tmp_path,
     assert done.returncode == 1
     assert "bad: FAILED: 01_run_study failed at cell" in done.stdout
     assert "ClusterError: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stdout
-    assert len(load_results(results, "good")) == 6  # the first spec's records are intact
+    assert len(load_results(results, "good")) == 8  # the first spec's records are intact
     failed = list((Path(results) / "bad" / "notebooks").glob("01_run_study-*.ipynb"))
     assert len(failed) == 1 and any(o.output_type == "error" for o in outputs(failed[0]))
 

@@ -185,7 +185,6 @@ class _PointRunner:
             records.append(
                 self._record(point, len(records), session, None, status, error_type, str(exc))
             )
-            inputs = None
         finally:
             with contextlib.suppress(Exception):
                 wl.release(inputs)

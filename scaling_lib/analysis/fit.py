@@ -189,6 +189,10 @@ def fit_pmnf(
 ) -> PmnfModel:
     """Extra-P style single-parameter model search (see the module docstring).
 
+    Coefficients come from unweighted least squares, as in Extra-P: with noise that
+    grows with the value, a constant far below the noise at the largest size is not
+    identified (and the term chosen may change with it).
+
     ``forward=True`` scores each hypothesis by the mean of its leave-one-out SMAPE and
     its error predicting the largest value from the others: leave-one-out alone rewards
     interpolation, while these models are fitted to extrapolate. Off by default, which

@@ -66,7 +66,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/dashboard.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 batch: $(STAMP)
 	$(BIN)/scaling-lib batch $(SPECS) --results $(RESULTS)

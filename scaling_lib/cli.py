@@ -208,15 +208,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def _study_frame(results: str, study: str):
-    from .errors import StoreError
     from .store import ResultsStore
 
     store = ResultsStore(results)
-    df = store.load(study)
-    if df.empty:
-        known = ", ".join(store.studies()) or "none"
-        raise StoreError(f"no study {study!r} in {results} (studies: {known})")
-    return store, df
+    return store, store.load_study(study)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

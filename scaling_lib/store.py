@@ -137,10 +137,6 @@ class ResultsStore:
     def has_study(self, study: str) -> bool:
         return self.fs.exists(self._records_dir(study))
 
-    def spec_text(self, study: str) -> str | None:
-        path = f"{self._study_dir(study)}/spec.yaml"
-        return self.fs.cat_file(path).decode() if self.fs.exists(path) else None
-
     def records(self, study: str | None = None) -> list[dict[str, Any]]:
         """Every readable record, of one study or all; unreadable files warn and are skipped."""
         studies = [check_study_name(study)] if study is not None else self.studies()
@@ -176,6 +172,14 @@ class ResultsStore:
                 f"({SCHEMA_VERSION}): upgrade scaling_lib to read it"
             )
         return records
+
+    def load_study(self, study: str) -> pd.DataFrame:
+        """The records of one study; a StoreError naming the known studies if it has none."""
+        df = self.load(study)
+        if df.empty:
+            known = ", ".join(self.studies()) or "none"
+            raise StoreError(f"no study {study!r} in {self.root} (studies: {known})")
+        return df
 
     def load(self, study: str | None = None) -> pd.DataFrame:
         """One row per measured run; ``params`` flattened into ``param.<name>`` columns."""

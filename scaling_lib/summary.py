@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .errors import StoreError
 from .store import ResultsStore
 
 __all__ = ["list_studies", "summarize_study"]
@@ -41,11 +40,7 @@ def list_studies(results: str) -> pd.DataFrame:
 
 def summarize_study(results: str, study: str) -> pd.DataFrame:
     """Per point: runs, statuses, median and spread of wall time, throughput, memory."""
-    store = ResultsStore(results)
-    df = store.load(study)
-    if df.empty:
-        known = ", ".join(store.studies()) or "none"
-        raise StoreError(f"no study {study!r} in {results} (studies: {known})")
+    df = ResultsStore(results).load_study(study)
     keys = ["runner", "size", "n_workers"]
     rows = []
     for (runner, size, workers), g in df.groupby(keys, sort=True):

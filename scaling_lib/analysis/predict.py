@@ -41,10 +41,6 @@ class Prediction:
     noisy: bool
     warnings: tuple[str, ...]
 
-    @property
-    def trustworthy(self) -> bool:
-        return not self.warnings
-
 
 @dataclass
 class TimeModel:

@@ -120,8 +120,15 @@ def recommend(
     model = model or fit_time_model(df, draws=draws)
     threads = int(runs["threads_per_worker"].max())
     measured_gpu = bool((runs["backend"] == "gpu").any())
-    memory_model = _memory_model(runs)
-    one_worker = max(model.predict(size, 1).seconds, 1e-9)
+    ask = _Ask(
+        size=size,
+        deadline_s=deadline_s,
+        budget=budget,
+        pricing=pricing,
+        core_speed=core_speed,
+        one_worker_seconds=max(model.predict(size, 1).seconds, 1e-9),
+        memory_model=_memory_model(runs),
+    )
 
     options = []
     for inst in catalog.instances:
@@ -131,21 +138,7 @@ def recommend(
         for count in counts:
             workers = per_instance * count
             pred = model.predict(size, workers)
-            options.append(
-                _option(
-                    inst,
-                    count,
-                    workers,
-                    pred,
-                    size,
-                    memory_model,
-                    deadline_s,
-                    budget,
-                    pricing,
-                    core_speed,
-                    one_worker,
-                )
-            )
+            options.append(_option(inst, count, workers, pred, ask))
     options.sort(
         key=lambda o: (
             not o.feasible,
@@ -199,22 +192,23 @@ def recommend(
     )
 
 
-def _option(
-    inst,
-    count,
-    workers,
-    pred: Prediction,
-    size,
-    memory_model,
-    deadline_s,
-    budget,
-    pricing,
-    core_speed,
-    one_worker,
-) -> Option:
-    seconds = pred.seconds / core_speed
-    low, high = pred.low / core_speed, pred.high / core_speed
-    rate = inst.price(pricing) * count / 3600.0
+@dataclass(frozen=True)
+class _Ask:
+    """What every option is judged against: one run at ``size``."""
+
+    size: float
+    deadline_s: float | None
+    budget: float | None
+    pricing: str
+    core_speed: float
+    one_worker_seconds: float
+    memory_model: object | None  # PmnfModel of peak memory vs data per worker
+
+
+def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _Ask) -> Option:
+    seconds = pred.seconds / ask.core_speed
+    low, high = pred.low / ask.core_speed, pred.high / ask.core_speed
+    rate = inst.price(ask.pricing) * count / 3600.0
 
     def cost(s: float) -> float:
         return rate * max(s, 60.0)
@@ -223,11 +217,11 @@ def _option(
     if inst.gpus:
         memory_per_worker = inst.gpu_memory_gib
     peak = None
-    if memory_model is not None:
-        peak = float(memory_model.predict([size / workers])[0]) / GIB
+    if ask.memory_model is not None:
+        peak = float(ask.memory_model.predict([ask.size / workers])[0]) / GIB
     headroom = None if peak is None else MEMORY_HEADROOM * memory_per_worker - peak
     feasible = seconds > 0 and (headroom is None or headroom > 0)
-    efficiency = one_worker / (workers * pred.seconds) if pred.seconds > 0 else None
+    efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None
     warnings = list(pred.warnings)
     if headroom is not None and headroom <= 0:
         warnings.append(f"needs about {peak:.1f} GiB per worker; has {memory_per_worker:.1f}")
@@ -245,8 +239,8 @@ def _option(
         predicted_peak_gib=peak,
         headroom_gib=headroom,
         feasible=feasible,
-        meets_deadline=None if deadline_s is None else high <= deadline_s,
-        within_budget=None if budget is None else cost(high) <= budget,
+        meets_deadline=None if ask.deadline_s is None else high <= ask.deadline_s,
+        within_budget=None if ask.budget is None else cost(high) <= ask.budget,
         efficiency=efficiency,
         warnings=tuple(warnings),
     )

@@ -14,7 +14,6 @@ Pure: DataFrames in, DataFrames and dataclasses out.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -189,7 +188,3 @@ def _size_reaching(model: PmnfModel, level: float, start: float) -> float | None
     else:
         return None
     return float(optimize.brentq(lambda x: model.predict([x])[0] - level, start, hi))
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

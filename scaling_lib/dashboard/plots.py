@@ -19,9 +19,9 @@ from ..analysis.bottlenecks import time_shares
 from ..analysis.scaling import dask_runs, point_table
 from ..analysis.scaling import strong_scaling as strong_table
 
-__all__ = ["data_scaling", "memory_scaling", "strong_scaling", "time_breakdown"]
+__all__ = ["CANVAS", "data_scaling", "memory_scaling", "strong_scaling", "time_breakdown"]
 
-_CANVAS = {"backend_opts": {"plot.output_backend": "canvas"}}
+CANVAS = {"backend_opts": {"plot.output_backend": "canvas"}}
 
 
 def _hvplot():
@@ -33,7 +33,7 @@ def _lines(table: pd.DataFrame, x: str, y: str, by: str, **opts):
     title = opts.pop("title", "")
     lines = table.hvplot.line(x=x, y=y, by=by, **opts)
     dots = table.hvplot.scatter(x=x, y=y, by=by, size=40, legend=False, **opts)
-    return (lines * dots).opts(title=title, **_CANVAS)
+    return (lines * dots).opts(title=title, **CANVAS)
 
 
 def strong_scaling(df: pd.DataFrame):
@@ -67,7 +67,7 @@ def strong_scaling(df: pd.DataFrame):
     ) * ideal.hvplot.line(
         x="n_workers", y="ideal_speedup", color="gray", line_dash="dashed", label="ideal"
     )
-    return (time + speedup.opts(**_CANVAS)).cols(2)
+    return (time + speedup.opts(**CANVAS)).cols(2)
 
 
 def data_scaling(df: pd.DataFrame):
@@ -157,4 +157,4 @@ def time_breakdown(df: pd.DataFrame):
         legend="right",
         height=350,
         width=700,
-    ).opts(**_CANVAS)
+    ).opts(**CANVAS)

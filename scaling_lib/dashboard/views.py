@@ -42,7 +42,7 @@ __all__ = [
     "WeakScalingView",
 ]
 
-_CANVAS = plots._CANVAS
+_CANVAS = plots.CANVAS
 
 
 def _empty(message: str = "No successful runs match the filters.") -> pn.pane.Markdown:
@@ -61,6 +61,12 @@ def _guarded(render):
             return _empty(f"Not enough data for this view yet: {exc}")
 
     return wrapper
+
+
+def _default_target(records: pd.DataFrame) -> float:
+    """8x the largest measured size: where a user would first want a prediction."""
+    runs = dask_runs(records)
+    return float(runs["size"].max()) * 8 if len(runs) else 0.0
 
 
 def _pane(obj) -> pn.pane.HoloViews:
@@ -198,9 +204,8 @@ class DataScalingView(_View):
 
     @param.depends("store.records", watch=True, on_init=True)
     def _default_target(self):
-        runs = dask_runs(self._records())
-        if len(runs) and not self.target:
-            self.target = float(runs["size"].max()) * 8
+        if not self.target:
+            self.target = _default_target(self._records())
 
     def curve(self) -> pd.DataFrame:
         """Fitted time with its 90% band, from the smallest size to the target, per worker count."""
@@ -389,9 +394,8 @@ class RecommendationsView(_View):
 
     @param.depends("store.records", watch=True, on_init=True)
     def _default_target(self):
-        runs = dask_runs(self._records())
-        if len(runs) and not self.target:
-            self.target = float(runs["size"].max()) * 8
+        if not self.target:
+            self.target = _default_target(self._records())
 
     def recommendation(self):
         runs = self._records()

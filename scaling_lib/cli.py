@@ -10,6 +10,8 @@ Usage::
     scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick --size 20000 [--deadline 600] [--budget 2] [--json]
+    scaling-lib autoscale serve-load --profile 3@20,6@150,4@20 --min 1 --max 2 \
+        [--param hidden=4096 ...] [--json]
 
 Exit codes: 0 success (failed points are recorded, not fatal); 2 bad input or an
 unusable cluster, with a message naming the field, file or address; 1 a notebook of a
@@ -126,6 +128,27 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--results", default=DEFAULT_RESULTS)
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(handler=_cmd_recommend)
+
+    auto = sub.add_parser(
+        "autoscale",
+        help="bursty request load on a fixed vs an adaptive local cluster (serve workload)",
+    )
+    auto.add_argument("study", help="study to save autoscale.json in")
+    auto.add_argument("--results", default=DEFAULT_RESULTS)
+    auto.add_argument(
+        "--profile",
+        default="3@20,6@150,4@20",
+        help="phases SECONDS@REQUESTS_PER_S, comma-separated",
+    )
+    auto.add_argument("--min", dest="minimum", type=int, default=1)
+    auto.add_argument("--max", dest="maximum", type=int, default=2)
+    auto.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="a serve workload parameter (hidden, batch, features, outputs, seed)",
+    )  # fmt: skip
+    auto.add_argument("--memory-limit", default="2GiB")
+    auto.add_argument("--json", action="store_true")
+    auto.set_defaults(handler=_cmd_autoscale)
     return parser
 
 
@@ -204,6 +227,34 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     )
     result = recommendation_dict(rec)
     print(json.dumps(result, indent=2) if args.json else recommendation_text(result, args.top))
+    return 0
+
+
+def _cmd_autoscale(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .autoscale import run_autoscale_experiment
+    from .errors import SpecError
+    from .presentation import autoscale_text
+    from .store import check_study_name
+
+    check_study_name(args.study)
+    params = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SpecError("--param", f"{item!r} is not NAME=VALUE")
+        params[name.strip()] = yaml.safe_load(value)
+    result = run_autoscale_experiment(
+        args.study,
+        results=args.results,
+        params=params,
+        profile=args.profile,
+        minimum=args.minimum,
+        maximum=args.maximum,
+        memory_limit=args.memory_limit,
+    )
+    print(json.dumps(result, indent=2) if args.json else autoscale_text(result))
     return 0
 
 

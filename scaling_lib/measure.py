@@ -65,6 +65,7 @@ MEASUREMENT_FIELDS = (
     "flops",
     "bytes_processed",
     "check",
+    "metrics",
 )
 
 
@@ -116,6 +117,11 @@ def measure_dask_run(
         memory_before_bytes=max((c["memory"] for c in before_workers.values()), default=0),
     )
     record.update(_work_fields(work, wall))
+    steps = record["metrics"].get("steps")
+    if steps:
+        # Per-step communication of iterative workloads (training), beside their own
+        # analytic expectation in metrics.
+        record["metrics"]["bytes_per_step"] = record["bytes_transferred"] / steps
     return record
 
 
@@ -236,6 +242,7 @@ def _work_fields(work: WorkDone, wall: float) -> dict[str, Any]:
         "flops": work.flops,
         "bytes_processed": work.bytes,
         "check": work.check,
+        "metrics": dict(work.extra),
     }
 
 

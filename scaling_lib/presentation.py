@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["analysis_text", "recommendation_text"]
+__all__ = ["analysis_text", "autoscale_text", "recommendation_text"]
 
 
 def _fmt(v: Any, spec: str = ".3g") -> str:
@@ -66,6 +66,17 @@ def analysis_text(a: dict) -> str:
             f"SMAPE {tm['cv_smape']:.1f}%)",
             "",
         ]
+    for key, title in (
+        (
+            "strategies",
+            "Training strategies (bytes between workers per step: measured vs analytic)",
+        ),
+        ("precision", "Precision (error of the result against float64)"),
+        ("serving", "Serving (latency percentiles in seconds, requests/s)"),
+    ):
+        if a.get(key):
+            t = pd.DataFrame(a[key])
+            lines += [title, t.to_string(index=False, float_format=lambda x: f"{x:.3g}"), ""]
     lines.append("Diagnosis (strongest first)")
     for f in a["diagnosis"]:
         lines.append(f"  [{f['score']:.2f}] {f['name']}: {f['summary']}")
@@ -128,4 +139,34 @@ def recommendation_text(r: dict, top: int = 10) -> str:
     if warnings:
         lines += ["", "Warnings"] + [f"  - {w}" for w in warnings]
     lines += ["", "Assumptions"] + [f"  - {a}" for a in r["assumptions"]]
+    return "\n".join(lines)
+
+
+def autoscale_text(r: dict) -> str:
+    """The fixed-vs-adaptive comparison of ``run_autoscale_experiment``."""
+    lo, hi = r["adapt"]["minimum"], r["adapt"]["maximum"]
+    profile = ", ".join(f"{p['seconds']:g} s at {p['rate']:g}/s" for p in r["profile"])
+    lines = [f"Autoscaling ({r['study']}): load {profile}; adapt({lo}, {hi}) vs {hi} fixed", ""]
+    rows = []
+    for mode in ("fixed", "adaptive"):
+        m = r[mode]
+        burst = m["burst"]
+        rows.append(
+            {
+                "cluster": mode,
+                "workers": f"{m['min_workers']}-{m['max_workers']}",
+                "to first extra worker s": m["time_to_first_extra_worker_s"],
+                "to max s": m["time_to_maximum_s"],
+                "back to min s": m["time_to_scale_down_s"],
+                "burst p50 s": burst.get("latency_p50_s"),
+                "burst p95 s": burst.get("latency_p95_s"),
+                "burst p99 s": burst.get("latency_p99_s"),
+                "worker-seconds": m["worker_seconds"],
+            }
+        )
+    table = pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3g}")
+    lines.append(table)
+    fixed, adaptive = r["fixed"]["worker_seconds"], r["adaptive"]["worker_seconds"]
+    if fixed:
+        lines += ["", f"adaptive used {adaptive / fixed:.0%} of the fixed cluster's worker-seconds"]
     return "\n".join(lines)

@@ -145,9 +145,9 @@ def _parse_study(raw: Any) -> StudySpec:
     params = raw.get("params") or {}
     if not isinstance(params, Mapping):
         raise SpecError("params", f"must be a mapping, got {type(params).__name__}")
-    params = _checked_params(workload_name, params)
-
     cluster = _parse_cluster(raw.get("cluster") or {})
+    params = _checked_params(workload_name, params, cluster.backend)
+
     return StudySpec(
         study=study,
         workload=workload_name,
@@ -199,7 +199,7 @@ def _parse_cluster(raw: Any) -> ClusterSpec:
     )
 
 
-def _checked_params(workload_name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def _checked_params(workload_name: str, params: Mapping[str, Any], backend: str) -> dict[str, Any]:
     # Imported here: the registry may import a user's module named in the spec.
     from .workloads import get_workload
 
@@ -207,6 +207,13 @@ def _checked_params(workload_name: str, params: Mapping[str, Any]) -> dict[str, 
         workload = get_workload(workload_name)
     except WorkloadError as exc:
         raise SpecError("workload", str(exc)) from exc
+    params = dict(params)
+    if "device" in workload.defaults:
+        # Workloads with a device parameter follow the backend: CuPy on 'cuda' workers.
+        if backend == "cuda":
+            params.setdefault("device", "gpu")
+        elif params.get("device") == "gpu":
+            raise SpecError("params.device", "'gpu' needs cluster backend 'cuda'")
     try:
         return workload.check_params(params)
     except WorkloadError as exc:

@@ -131,6 +131,52 @@ def _communication(df, runs, shares) -> Finding | None:
     )
 
 
+def _training_strategy(df, runs, shares) -> Finding | None:
+    """A training strategy whose communication another strategy would cut by half or more."""
+    if "metric.strategy" not in runs or runs["metric.strategy"].isna().all():
+        return None
+    from ..workloads.train import STRATEGIES
+    from .ai_workloads import strategy_bytes
+
+    top = _largest(runs[runs["metric.strategy"].notna()])
+    if top.empty or int(top["n_workers"].iloc[0]) < 2:
+        return None
+    row = top.iloc[0]
+    current = str(row["metric.strategy"])
+    shape = {
+        "n_workers": int(row["n_workers"]),
+        "samples": float(row["size"]),
+        "parameters": float(row["metric.parameters"]),
+        "outputs": int(row["param.outputs"]),
+        "itemsize": int(np.dtype(str(row.get("precision") or "float64")).itemsize),
+        "model_shards": int(row.get("param.model_shards", 2)),
+    }
+    options = {s: strategy_bytes(s, **shape) for s in STRATEGIES}
+    options = {s: b for s, b in options.items() if b is not None}
+    best = min(options, key=options.get)
+    now = options.get(current) or 0.0
+    share = float(shares.loc[top.index, "transfer"].median())
+    if best == current or now <= 0 or options[best] > 0.5 * now:
+        return None
+    saving = 1 - options[best] / now
+    return Finding(
+        "training-strategy",
+        min(1.0, 0.3 + share * 2) * saving,
+        f"strategy '{current}' moves {now / 2**20:.2f} MiB per step between "
+        f"{shape['n_workers']} workers; '{best}' would move {options[best] / 2**20:.2f} MiB "
+        f"({saving:.0%} less) for this model and batch",
+        {
+            "strategy": current,
+            "measured_bytes_per_step": float(top["metric.bytes_per_step"].median()),
+            "analytic_bytes_per_step": options,
+            "transfer_share": share,
+        },
+        f"try strategy: {best} (data-parallel moves 2(p-1) x the weights per step, "
+        "model-parallel 2(p-1) x the activations: large models favour model-parallel, "
+        "large batches data-parallel)",
+    )
+
+
 def _serialization(df, runs, shares) -> Finding | None:
     share = float(shares.loc[runs.index, "serialization"].median())
     if share < 0.05:
@@ -296,6 +342,7 @@ RULES: tuple[Rule, ...] = (
     _compute_bound,
     _memory,
     _communication,
+    _training_strategy,
     _serialization,
     _scheduler_overhead,
     _gil,

@@ -13,7 +13,8 @@ Keys of ``analyze_study`` (schema ``analysis/1``): ``schema``, ``study``, ``runs
 Amdahl, USL), ``gustafson_serial_fraction``, ``data_scaling`` (per worker count: time
 and memory models, out-of-memory size), ``time_model`` (T(n, p), its CV error and the
 candidates it beat), ``diagnosis`` (ranked findings), ``roofline`` (rows, or empty),
-``calibration``.
+``calibration``, and for AI workloads ``strategies``, ``precision`` and ``serving``
+(rows, or empty: see ``ai_workloads``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .ai_workloads import latency_table, precision_table, strategy_table
 from .bottlenecks import diagnose
 from .predict import fit_time_model
 from .recommend import Recommendation
@@ -53,6 +55,9 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
         "diagnosis": [dataclasses.asdict(f) for f in diagnose(df)],
         "roofline": _rows(roofline(df, calibration)) if len(df) else [],
         "calibration": dict(calibration) if calibration else None,
+        "strategies": _rows(strategy_table(df)),
+        "precision": _rows(precision_table(df)),
+        "serving": _rows(latency_table(df)),
     }
     if df.empty:
         return plain(out)

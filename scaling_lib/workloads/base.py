@@ -14,18 +14,20 @@ and, for the single-process comparison (plain NumPy/pandas, no Dask)::
 
 ``WorkDone.items`` in ``WorkDone.unit`` is what throughput is counted in (rows/s,
 samples/s, flop/s). ``WorkDone.check`` is a scalar result, so a Dask run and its
-baseline can be compared for correctness.
+baseline can be compared for correctness. ``WorkDone.extra`` holds workload-specific
+figures (a strategy's expected bytes per step, latency percentiles); they are stored
+under the record's ``metrics`` and appear as ``metric.<name>`` columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import WorkloadError
 
-__all__ = ["WorkDone", "Workload"]
+__all__ = ["WorkDone", "Workload", "point_workers"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,20 @@ class WorkDone:
     flops: float | None = None
     bytes: float | None = None
     check: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def point_workers(client: Any) -> list[str]:
+    """The workers the current point may use, sorted: all of a cluster we started, or the
+    ones a shared cluster's confinement plugin allows (for workloads that pin tasks)."""
+    from ..confine import ConfineToWorkers
+
+    def allowed(dask_scheduler: Any) -> list[str] | None:
+        plugin = dask_scheduler.plugins.get(ConfineToWorkers.name)
+        return list(plugin.workers) if plugin is not None else None
+
+    workers = client.run_on_scheduler(allowed)
+    return sorted(workers or client.scheduler_info(n_workers=-1)["workers"])
 
 
 class Workload:

@@ -30,6 +30,7 @@ _BUILTINS = {
     "array": "scaling_lib.workloads.array:ArrayWorkload",
     "dataframe": "scaling_lib.workloads.dataframe:DataFrameWorkload",
     "train": "scaling_lib.workloads.train:TrainWorkload",
+    "serve": "scaling_lib.workloads.serve:ServeWorkload",
 }
 
 

@@ -1,124 +1,314 @@
-"""``train``: data-parallel training of a logistic regression, NumPy on each worker.
+"""``train``: full-batch training of a two-layer MLP, data-, model- or hybrid-parallel.
 
-Size is the number of training samples. The samples are split into blocks that live
-on the workers; each step every block computes its gradient against the current
-weights (broadcast from the client), the gradients are combined by a binary tree
-reduction (``log2(blocks)`` levels of pairwise sums, as an allreduce would), and the
-client takes a gradient step. Work is samples processed: ``size * steps``.
+Size is the number of training samples. The workers form a grid of ``D`` data groups
+x ``M`` model shards (rank ``(d, m)`` is one worker):
+
+- ``strategy: data``: ``D = workers``, ``M = 1``. Weights are replicated, the samples
+  are sharded; each step every rank computes its gradient, the gradients are summed
+  by a binary tree (an allreduce through Dask), one rank updates the weights and the
+  others fetch them.
+- ``strategy: model``: ``D = 1``, ``M = workers``. The hidden layer is split by columns:
+  rank ``m`` holds ``W1[:, cols_m]`` and ``W2[cols_m]``; each step the partial outputs
+  are summed across ranks and the output gradient is sent back to every rank.
+- ``strategy: hybrid``: ``M = model_shards``, ``D = workers / M``: model-parallel
+  inside each data group, gradients of each shard summed across groups.
+
+Every task is pinned to its rank's worker, so the bytes Dask moves between workers are
+exactly the strategy's communication. Per step that is, analytically::
+
+    bytes = itemsize * (2 (M - 1) * samples * outputs + 2 (D - 1) * parameters)
+
+which the record carries beside the measured bytes (``metrics.analytic_bytes_per_step``
+and ``metrics.bytes_per_step``). ``precision`` runs everything in float32 or float16
+and records the final loss's error against the same training in float64
+(``metrics.precision_error``). ``device: gpu`` (set by the ``cuda`` backend) runs on
+CuPy. ``learning_rate`` is the step size of a 64-wide hidden layer and is scaled by
+``64 / hidden``. Work is samples processed: ``size * steps``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import WorkloadError
-from .base import WorkDone, Workload
+from . import mlp
+from .base import WorkDone, Workload, point_workers
+from .precision import check_precision_and_device, relative_error
 
-# Seed stream for data shared by all blocks (block streams use their index).
-_SHARED_STREAM = 2**32 - 1
+__all__ = ["STRATEGIES", "Grid", "TrainWorkload", "analytic_bytes_per_step"]
 
-__all__ = ["TrainWorkload", "logistic_gradient", "tree_reduce"]
-
-
-def _make_block(seed: int, index: int, rows: int, features: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng([seed, index])
-    x = rng.standard_normal((rows, features))
-    true_w = np.random.default_rng([seed, _SHARED_STREAM]).standard_normal(features)
-    y = (x @ true_w + 0.5 * rng.standard_normal(rows) > 0).astype(np.float64)
-    return x, y
+STRATEGIES = ("data", "model", "hybrid")
 
 
-def logistic_gradient(block: tuple[np.ndarray, np.ndarray], w: np.ndarray) -> np.ndarray:
-    """Sum over the block's rows of the log-loss gradient, and the row count last."""
-    x, y = block
-    p = 1.0 / (1.0 + np.exp(-(x @ w)))
-    return np.append(x.T @ (p - y), len(y))
+@dataclass(frozen=True)
+class Grid:
+    """``data_groups`` x ``model_shards`` ranks; rank (d, m) is worker ``d * M + m``."""
+
+    data_groups: int
+    model_shards: int
+
+    @classmethod
+    def for_strategy(cls, strategy: str, n_workers: int, model_shards: int) -> Grid:
+        if strategy == "data":
+            return cls(n_workers, 1)
+        if strategy == "model":
+            return cls(1, n_workers)
+        shards = min(model_shards, n_workers)
+        if n_workers % shards:
+            raise WorkloadError(
+                f"strategy 'hybrid' with model_shards={model_shards} needs a worker count "
+                f"that is a multiple of it, got {n_workers} workers"
+            )
+        return cls(n_workers // shards, shards)
+
+    def columns(self, hidden: int) -> list[tuple[int, int]]:
+        """The hidden-layer columns of each model shard."""
+        edges = np.linspace(0, hidden, self.model_shards + 1).round().astype(int)
+        return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a + b
+def analytic_bytes_per_step(
+    grid: Grid, samples: int, parameters: int, outputs: int, itemsize: int
+) -> float:
+    """Bytes between workers per step: activations inside groups, gradients + weights across."""
+    activations = 2 * (grid.model_shards - 1) * samples * outputs
+    weights = 2 * (grid.data_groups - 1) * parameters
+    return float(itemsize * (activations + weights))
 
 
-def tree_reduce(client: Any, futures: list[Any]) -> Any:
-    """Pairwise sums, level by level, on the workers: one future holding the total."""
-    level = list(futures)
-    while len(level) > 1:
-        paired = [
-            client.submit(_add, level[i], level[i + 1], pure=False)
-            for i in range(0, len(level) - 1, 2)
-        ]
-        level = paired + ([level[-1]] if len(level) % 2 else [])
-    return level[0]
+@dataclass
+class _Prepared:
+    grid: Grid
+    workers: list[str]
+    blocks: list[tuple[int, int, int]]  # (group, first row, stop row)
+    data: list[list[Any]]  # data[block][m]: the block's rows, on rank (group, m)
+    weights: list[Any]  # weights[m]: shard m, on rank (0, m)
+    reference_loss: float | None = None
+
+    def rank(self, d: int, m: int) -> list[str]:
+        return [self.workers[d * self.grid.model_shards + m]]
 
 
 class TrainWorkload(Workload):
     name = "train"
     size_unit = "samples"
-    description = "data-parallel logistic regression: per-block gradients, tree-reduced"
+    description = "full-batch MLP training: data-, model- or hybrid-parallel, pinned ranks"
     defaults: Mapping[str, Any] = {
         "features": 32,
+        "hidden": 64,
+        "outputs": 8,
         "steps": 10,
         "blocks": 8,
-        "learning_rate": 0.5,
+        "learning_rate": 0.1,
+        "strategy": "data",
+        "model_shards": 2,
+        "precision": "float64",
+        "device": "cpu",
         "seed": 0,
     }
 
     def check_params(self, params):
         out = super().check_params(params)
-        for key in ("features", "steps", "blocks"):
+        for key in ("features", "hidden", "outputs", "steps", "blocks", "model_shards"):
             if out[key] <= 0:
                 raise WorkloadError(f"parameter {key!r} must be positive, got {out[key]!r}")
+        if out["strategy"] not in STRATEGIES:
+            raise WorkloadError(
+                f"parameter 'strategy' of workload 'train' must be one of "
+                f"{', '.join(STRATEGIES)}, got {out['strategy']!r}"
+            )
+        check_precision_and_device(self.name, out)
         return out
 
     def input_bytes(self, size, params):
-        return int(size) * (params["features"] + 1) * 8
+        itemsize = np.dtype(params["precision"]).itemsize
+        return int(size) * (params["features"] + params["outputs"]) * itemsize
 
-    def _rows(self, size, params) -> list[int]:
-        rows, blocks = int(size), min(params["blocks"], max(int(size), 1))
-        base, extra = divmod(rows, blocks)
-        return [base + (1 if i < extra else 0) for i in range(blocks)]
-
+    # -- the Dask run -----------------------------------------------------------------
     def prepare(self, client, size, params):
         from distributed import wait
 
-        rows = self._rows(size, params)
-        blocks = [
-            client.submit(_make_block, params["seed"], i, r, params["features"], pure=False)
-            for i, r in enumerate(rows)
-        ]
-        wait(blocks)
-        return blocks
+        workers = point_workers(client)
+        grid = Grid.for_strategy(params["strategy"], len(workers), params["model_shards"])
+        if params["hidden"] < grid.model_shards:
+            raise WorkloadError(
+                f"hidden={params['hidden']} cannot be split into {grid.model_shards} model shards"
+            )
+        prepared = self._place(client, workers, grid, int(size), params, params["precision"])
+        wait([f for row in prepared.data for f in row] + prepared.weights)
+        if params["precision"] != "float64":
+            # The same training in float64, untimed: what the reduced precision costs.
+            exact = self._place(client, workers, grid, int(size), params, "float64")
+            prepared.reference_loss = self._train(client, exact, int(size), params)
+        return prepared
 
     def run(self, client, built, size, params):
-        blocks = built
-        w = np.zeros(params["features"])
-        for _ in range(params["steps"]):
-            partials = [client.submit(logistic_gradient, b, w, pure=False) for b in blocks]
-            total = tree_reduce(client, partials).result()
-            w = w - params["learning_rate"] * total[:-1] / total[-1]
-        return self._work(size, params, float(np.linalg.norm(w)))
+        loss = self._train(client, built, int(size), params)
+        return self._work(size, params, loss, built.grid, built.reference_loss)
 
+    def _place(self, client, workers, grid, samples, params, precision) -> _Prepared:
+        n_blocks = max(params["blocks"], grid.data_groups)
+        edges = np.linspace(0, samples, n_blocks + 1).round().astype(int)
+        blocks = [(b % grid.data_groups, int(edges[b]), int(edges[b + 1])) for b in range(n_blocks)]
+        prepared = _Prepared(grid=grid, workers=workers, blocks=blocks, data=[], weights=[])
+        shape = (params["features"], params["outputs"])
+        for group, start, stop in blocks:
+            prepared.data.append(
+                [
+                    client.submit(
+                        mlp.make_rows,
+                        params["seed"],
+                        start,
+                        stop,
+                        *shape,
+                        precision,
+                        params["device"],
+                        workers=prepared.rank(group, m),
+                        pure=False,
+                    )
+                    for m in range(grid.model_shards)
+                ]
+            )
+        prepared.weights = [
+            client.submit(
+                mlp.init_shard,
+                params["seed"],
+                params["features"],
+                params["hidden"],
+                params["outputs"],
+                cols,
+                precision,
+                params["device"],
+                workers=prepared.rank(0, m),
+                pure=False,
+            )
+            for m, cols in enumerate(grid.columns(params["hidden"]))
+        ]
+        return prepared
+
+    def _train(self, client, prep: _Prepared, samples: int, params) -> float:
+        """Submit every step's tasks, pinned to their ranks; the last step's loss."""
+        from distributed import wait
+
+        grid, lr = prep.grid, _step_size(params)
+        weights = list(prep.weights)
+        shard_loss = None
+
+        def on(d, m, fn, *args):
+            return client.submit(fn, *args, workers=prep.rank(d, m), pure=False)
+
+        for _ in range(params["steps"]):
+            # grads[m][d]: shard m's gradient summed over group d's blocks, on rank (d, m)
+            grads: list[list[Any]] = [[] for _ in range(grid.model_shards)]
+            for d in range(grid.data_groups):
+                per_block: list[list[Any]] = [[] for _ in range(grid.model_shards)]
+                for b, (group, _, _) in enumerate(prep.blocks):
+                    if group != d:
+                        continue
+                    data = prep.data[b]
+                    fw = [
+                        on(d, m, mlp.forward_shard, data[m], weights[m]) for m in range(len(data))
+                    ]
+                    parts = [on(d, m, mlp.partial_output, fw[m]) for m in range(len(data))]
+                    y = _tree_sum(on, parts, [(d, m) for m in range(len(data))])
+                    dy = on(d, 0, mlp.output_gradient, y, data[0], samples)
+                    for m in range(grid.model_shards):
+                        g = on(d, m, mlp.backward_shard, data[m], weights[m], fw[m], dy, m == 0)
+                        per_block[m].append(g)
+                for m in range(grid.model_shards):
+                    grads[m].append(_tree_sum(on, per_block[m], [(d, m)] * len(per_block[m])))
+            for m in range(grid.model_shards):
+                total = _tree_sum(on, grads[m], [(d, m) for d in range(grid.data_groups)])
+                weights[m] = on(0, m, mlp.apply_update, weights[m], total, lr)
+                if m == 0:
+                    shard_loss = on(0, 0, _last, total)
+        wait([*weights, shard_loss])
+        return float(shard_loss.result())
+
+    # -- the single-process baseline ------------------------------------------------
     def baseline_inputs(self, size, params):
-        rows = self._rows(size, params)
-        return [_make_block(params["seed"], i, r, params["features"]) for i, r in enumerate(rows)]
+        if params["device"] != "cpu":
+            raise WorkloadError("the single-process baseline of 'train' runs on the CPU only")
+        return mlp.make_rows(
+            params["seed"], 0, int(size), params["features"], params["outputs"], params["precision"]
+        )
 
     def baseline(self, inputs, size, params):
-        x = np.concatenate([b[0] for b in inputs])
-        y = np.concatenate([b[1] for b in inputs])
-        w = np.zeros(params["features"])
+        w = mlp.init_shard(
+            params["seed"],
+            params["features"],
+            params["hidden"],
+            params["outputs"],
+            (0, params["hidden"]),
+            params["precision"],
+        )
+        loss = np.nan
         for _ in range(params["steps"]):
-            total = logistic_gradient((x, y), w)
-            w = w - params["learning_rate"] * total[:-1] / total[-1]
-        return self._work(size, params, float(np.linalg.norm(w)))
+            fw = mlp.forward_shard(inputs, w)
+            dy = mlp.output_gradient(fw[1], inputs, int(size))
+            grad = mlp.backward_shard(inputs, w, fw, dy, with_loss=True)
+            loss = float(grad[-1])
+            w = mlp.apply_update(w, grad, _step_size(params))
+        return self._work(size, params, loss, Grid(1, 1), None)
 
     @staticmethod
-    def _work(size: float, params: Mapping[str, Any], check: float) -> WorkDone:
-        samples = float(int(size) * params["steps"])
-        # forward (x @ w) and backward (x.T @ r): 2 multiply-adds per sample and feature each.
-        flops = 4.0 * samples * params["features"]
-        # Each step reads every sample's features and label once.
-        read = samples * (params["features"] + 1) * 8.0
-        return WorkDone(items=samples, unit="samples", flops=flops, bytes=read, check=check)
+    def _work(
+        size: float, params: Mapping[str, Any], loss: float, grid: Grid, reference: float | None
+    ) -> WorkDone:
+        samples = int(size)
+        steps = params["steps"]
+        parameters = mlp.parameter_count(params["features"], params["hidden"], params["outputs"])
+        itemsize = np.dtype(params["precision"]).itemsize
+        # Forward 2 flops per sample and weight, backward twice that.
+        flops = 6.0 * samples * parameters * steps
+        read = float(samples * (params["features"] + params["outputs"]) * itemsize * steps)
+        extra = {
+            "steps": steps,
+            "strategy": params["strategy"],
+            "data_groups": grid.data_groups,
+            "model_shards": grid.model_shards,
+            "parameters": parameters,
+            "analytic_bytes_per_step": analytic_bytes_per_step(
+                grid, samples, parameters, params["outputs"], itemsize
+            ),
+            "final_loss": loss,
+        }
+        if reference is not None:
+            extra["precision_error"] = relative_error(loss, reference)
+        elif params["precision"] == "float64":
+            extra["precision_error"] = 0.0
+        return WorkDone(
+            items=float(samples * steps),
+            unit="samples",
+            flops=flops,
+            bytes=read,
+            check=loss,
+            extra=extra,
+        )
+
+
+def _step_size(params: Mapping[str, Any]) -> float:
+    # learning_rate is the step of a 64-wide hidden layer; wider layers take
+    # proportionally smaller steps (width scaling), or full-batch descent diverges.
+    return params["learning_rate"] * 64 / params["hidden"]
+
+
+def _last(packet: Any) -> float:
+    return float(packet[-1])
+
+
+def _tree_sum(on, futures: list[Any], ranks: list[tuple[int, int]]) -> Any:
+    """Pairwise sums, level by level, each on the left operand's rank: one future."""
+    level = list(zip(futures, ranks, strict=True))
+    while len(level) > 1:
+        paired = [
+            (on(*level[i][1], mlp.add, level[i][0], level[i + 1][0]), level[i][1])
+            for i in range(0, len(level) - 1, 2)
+        ]
+        level = paired + ([level[-1]] if len(level) % 2 else [])
+    return level[0][0]

@@ -20,7 +20,7 @@ def test_good_spec_has_defaults_and_is_frozen():
     spec = load_spec(GOOD)
     assert spec.sizes == (100, 200) and spec.workers == (1, 2)
     assert spec.repeats == 3 and spec.warmup == 1 and spec.memory_limit == 2 * 2**30
-    assert spec.params == {"chunks": 0, "seed": 0}
+    assert spec.params == {"chunks": 0, "precision": "float64", "device": "cpu", "seed": 0}
     assert spec.cluster.backend == "local"
     with pytest.raises(AttributeError):
         spec.repeats = 5

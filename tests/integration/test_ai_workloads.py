@@ -1,0 +1,164 @@
+"""Training strategies, precision, serving and autoscaling on real local clusters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scaling_lib import get_workload
+from scaling_lib.clusters import open_cluster
+from scaling_lib.errors import WorkloadError
+from scaling_lib.measure import measure_dask_run
+from scaling_lib.spec import ClusterSpec, load_spec
+from scaling_lib.store import ResultsStore
+from scaling_lib.sweep import run_study
+
+TINY_TRAIN = {"features": 8, "hidden": 32, "outputs": 4, "steps": 2, "blocks": 4}
+
+
+@pytest.fixture(scope="module")
+def four_workers():
+    """Four single-thread workers (oversubscribed on 2 cores: fine at tiny sizes), so the
+    hybrid strategy has 2 data groups x 2 model shards."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the oversubscription warning
+        session = open_cluster(ClusterSpec(), n_workers=4, threads_per_worker=1, memory_limit=2**30)
+    yield session
+    session.close()
+
+
+def _measure(session, name, size, params):
+    wl = get_workload(name)
+    params = wl.check_params(params)
+    inputs = wl.prepare(session.client, size, params)
+    try:
+        built = wl.build(session.client, inputs, size, params)
+        return measure_dask_run(session.client, wl, built, size, params, workers=session.workers)
+    finally:
+        wl.release(inputs)
+
+
+@pytest.mark.parametrize("strategy", ["data", "model", "hybrid"])
+def test_each_strategy_trains_the_same_model_and_moves_what_the_formula_says(
+    four_workers, strategy
+):
+    params = {**TINY_TRAIN, "strategy": strategy}
+    m = _measure(four_workers, "train", 3000, params)
+    wl = get_workload("train")
+    checked = wl.check_params(params)
+    baseline = wl.baseline(wl.baseline_inputs(3000, checked), 3000, checked)
+    # Same data, same initial weights, same steps: every strategy computes the same loss.
+    assert m["check"] == pytest.approx(baseline.check, rel=1e-9)
+    metrics = m["metrics"]
+    grid = {"data": (4, 1), "model": (1, 4), "hybrid": (2, 2)}[strategy]
+    assert (metrics["data_groups"], metrics["model_shards"]) == grid
+    assert metrics["analytic_bytes_per_step"] > 0
+    assert 0.5 <= metrics["bytes_per_step"] / metrics["analytic_bytes_per_step"] <= 2
+
+
+def test_one_worker_moves_nothing(four_workers):
+    with open_cluster(ClusterSpec(), n_workers=1, threads_per_worker=1, memory_limit=2**30) as one:
+        m = _measure(one, "train", 2000, {**TINY_TRAIN, "strategy": "model"})
+    assert m["metrics"]["analytic_bytes_per_step"] == 0
+    assert m["bytes_transferred"] == 0
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32", "float16"])
+@pytest.mark.parametrize(
+    ("name", "size", "params"), [("array", 120, {}), ("train", 2000, TINY_TRAIN)]
+)
+def test_each_cpu_precision_records_its_error_against_float64(
+    four_workers, name, size, params, precision
+):
+    m = _measure(four_workers, name, size, {**params, "precision": precision})
+    error = m["metrics"]["precision_error"]
+    expected_max = {"float64": 0.0, "float32": 1e-5, "float16": 1e-1}[precision]
+    assert 0 <= error <= expected_max
+    if precision != "float64":
+        assert error > 0  # rounding is real: the reduced type cannot be exact here
+    assert m["check"] == m["check"]  # not NaN
+
+
+def test_bfloat16_and_bad_strategies_are_refused_by_name():
+    with pytest.raises(WorkloadError, match="bfloat16"):
+        get_workload("array").check_params({"precision": "bfloat16"})
+    with pytest.raises(WorkloadError, match="strategy"):
+        get_workload("train").check_params({"strategy": "pipeline"})
+    with pytest.raises(WorkloadError, match="multiple"):
+        from scaling_lib.workloads.train import Grid
+
+        Grid.for_strategy("hybrid", 3, 2)
+
+
+def test_gpu_device_needs_the_cuda_backend():
+    from scaling_lib.errors import SpecError
+
+    with pytest.raises(SpecError, match="params.device"):
+        load_spec(
+            {
+                "study": "s",
+                "workload": "array",
+                "sizes": [10],
+                "workers": [1],
+                "params": {"device": "gpu"},
+            }
+        )
+
+
+def test_serving_sweep_records_latency_percentiles(results_dir):
+    spec = {
+        "study": "serve-tiny",
+        "workload": "serve",
+        "sizes": [60],
+        "workers": [1, 2],
+        "params": {"concurrency": 4, "hidden": 128, "batch": 32},
+        "repeats": 2,
+        "warmup": 0,
+        "memory_limit": "1GiB",
+        "calibrate": False,
+    }
+    summary = run_study(spec, results=results_dir, progress=False)
+    assert summary.statuses == {"ok": 6}
+    df = ResultsStore(results_dir).load_study("serve-tiny")
+    dask = df[df["runner"] == "dask"]
+    for col in ("metric.latency_p50_s", "metric.latency_p95_s", "metric.latency_p99_s"):
+        assert (dask[col] > 0).all()
+    assert (dask["metric.latency_p50_s"] <= dask["metric.latency_p99_s"]).all()
+    assert (dask["throughput"] > 0).all()
+
+    from scaling_lib.analysis.ai_workloads import latency_table
+
+    table = latency_table(df)
+    assert set(table["n_workers"]) == {0, 1, 2}
+
+
+def test_open_loop_serving_sends_at_the_offered_rate(two_workers):
+    m = _measure(two_workers, "serve", 40, {"rate": 40.0, "hidden": 64, "batch": 16})
+    # 40 requests at 40/s take about a second to send, whatever the cluster does.
+    assert m["wall_s"] >= 0.95
+    assert m["metrics"]["offered_rate"] == 40.0
+
+
+def test_adapt_scales_the_local_cluster_up_under_a_burst_and_back_down(tmp_path, cli, cli_env):
+    results = tmp_path / "results"
+    out = subprocess.run(
+        [*cli, "autoscale", "burst", "--results", str(results), "--profile", "1@10,3@100,1@10",
+         "--min", "1", "--max", "2", "--param", "hidden=8192", "--param", "batch=1024"],
+        capture_output=True, text=True, env=cli_env, timeout=240, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "adaptive used" in out.stdout
+    doc = json.loads((Path(results) / "burst" / "autoscale.json").read_text())
+    adaptive, fixed = doc["adaptive"], doc["fixed"]
+    counts = [n for _, n in adaptive["timeline"]]
+    assert counts[0] == 1 and max(counts) == 2  # it really scaled up
+    assert adaptive["time_to_first_extra_worker_s"] is not None
+    assert adaptive["time_to_scale_down_s"] is not None and counts[-1] == 1  # and back down
+    assert {n for _, n in fixed["timeline"]} == {2}
+    assert adaptive["worker_seconds"] < fixed["worker_seconds"]
+    assert len(adaptive["requests"]) == len(fixed["requests"]) == 10 + 300 + 10

@@ -7,7 +7,7 @@ RESULTS ?= data/results
 
 SPECS ?= examples/quick.yaml
 
-.PHONY: help install demo test lint format bench lab batch notebooks browser clean
+.PHONY: help install demo test lint format bench lab batch notebooks browser gpu-check clean
 
 help:
 	@echo "make demo   set up, run the example study on a local Dask cluster, print its summary"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make lab    JupyterLab on 127.0.0.1 with the notebooks (kernel: Scaling Workbook)"
 	@echo "make batch  run SPECS through the notebooks with papermill (SPECS=examples/quick.yaml)"
+	@echo "make gpu-check  on a GPU machine: GPU tests, then a CPU-vs-GPU study and its comparison"
 
 # The environment: a venv with the package (editable) and the dev tools.
 $(STAMP): pyproject.toml
@@ -64,6 +65,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/prediction.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/strategies.py
+
+# On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, and a
+# small CPU-vs-GPU study with its comparison and recommendation.
+gpu-check: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[gpu,dev]"
+	$(BIN)/python -m pytest -m gpu tests/gpu -q -p no:cacheprovider
+	$(BIN)/python benchmarks/gpu_vs_cpu.py --results $(RESULTS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks \

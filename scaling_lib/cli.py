@@ -9,7 +9,7 @@ Usage::
     scaling-lib serve [--results DIR] [--port 5006] [--address 127.0.0.1]
     scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
-    scaling-lib recommend quick --size 20000 [--deadline 600] [--budget 2] [--json]
+    scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
     scaling-lib autoscale serve-load --profile 3@20,6@150,4@20 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
 
@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.set_defaults(handler=_cmd_analyze)
 
     rec = sub.add_parser("recommend", help="rank instance options for a target size")
-    rec.add_argument("study")
+    rec.add_argument("study", nargs="+", help="one study, or a CPU and a GPU study to compare them")
     rec.add_argument("--size", type=float, required=True, help="target size, in the study's unit")
     rec.add_argument("--deadline", type=float, help="seconds one run may take")
     rec.add_argument("--budget", type=float, help="money one run may cost")
@@ -215,7 +215,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and not value > 0:
             raise SpecError(f"--{name.replace('_', '-')}", f"must be positive, got {value:g}")
-    _, df = _study_frame(args.results, args.study)
+    import pandas as pd
+
+    df = pd.concat([_study_frame(args.results, s)[1] for s in args.study], ignore_index=True)
     rec = recommend(
         df,
         load_catalog(args.catalog),

@@ -66,6 +66,8 @@ MEASUREMENT_FIELDS = (
     "bytes_processed",
     "check",
     "metrics",
+    "gpu_utilization",
+    "gpu_memory_peak_bytes",
 )
 
 
@@ -77,8 +79,12 @@ def measure_dask_run(
     params: Mapping[str, Any],
     *,
     workers: Sequence[str] | None = None,
+    gpus: int = 0,
 ) -> dict[str, Any]:
-    """Time one run of ``workload`` on ``client`` and collect Dask's metrics for it."""
+    """Time one run of ``workload`` on ``client`` and collect Dask's metrics for it.
+
+    ``gpus > 0`` (a local CUDA cluster) also samples devices 0..gpus-1 through NVML.
+    """
     from distributed import span
 
     workers = list(workers) if workers else None
@@ -86,7 +92,12 @@ def measure_dask_run(
     before_sched = client.run_on_scheduler(_scheduler_metrics)
     before_workers = client.run(_worker_counters, workers=workers)
 
-    with span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
+    gpu_sampler: Any = contextlib.nullcontext()
+    if gpus > 0:
+        from .gpu import GpuSampler
+
+        gpu_sampler = GpuSampler(gpus)
+    with gpu_sampler, span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
         start = time.perf_counter()
         work = workload.run(client, built, size, params)
         wall = time.perf_counter() - start
@@ -115,6 +126,11 @@ def measure_dask_run(
         peak_memory_bytes=max(peaks.values(), default=0),
         peak_memory_sum_bytes=sum(peaks.values()),
         memory_before_bytes=max((c["memory"] for c in before_workers.values()), default=0),
+    )
+    record.update(
+        gpu_sampler.fields()
+        if gpus > 0
+        else {"gpu_utilization": None, "gpu_memory_peak_bytes": None}
     )
     record.update(_work_fields(work, wall))
     steps = record["metrics"].get("steps")

@@ -177,6 +177,7 @@ class _PointRunner:
                         size,
                         params,
                         workers=session.workers,
+                        gpus=point.n_workers if session.backend == "gpu" else 0,
                     )
                     if repeat >= 0:  # warm-up runs are not recorded
                         records.append(self._record(point, repeat, session, measurement))
@@ -211,6 +212,15 @@ class _PointRunner:
                 self._record(point, len(records), None, None, status, type(exc).__name__, str(exc))
             )
         return records
+
+    def _gpu_model(self, session: ClusterSession | None) -> str | None:
+        if session is None or session.backend != "gpu":
+            return None
+        if not hasattr(self, "_gpu_name"):
+            from .gpu import gpu_model
+
+            self._gpu_name = gpu_model()
+        return self._gpu_name
 
     def restart(self, session: ClusterSession, point: Point) -> None:
         try:
@@ -267,7 +277,7 @@ class _PointRunner:
             host=prov["host"],
             host_cores=prov["host_cores"],
             host_memory_bytes=prov["host_memory_bytes"],
-            gpu_model=None,
+            gpu_model=self._gpu_model(session),
             git_commit=prov["git_commit"],
             versions=prov["versions"],
         )

@@ -38,3 +38,19 @@ def cli_env() -> dict[str, str]:
 @pytest.fixture
 def cli() -> list[str]:
     return [sys.executable, "-m", "scaling_lib.cli"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``gpu`` on machines without an NVIDIA GPU, saying why."""
+    if not any("gpu" in item.keywords for item in items):
+        return
+    from scaling_lib.clusters import gpu_count
+
+    if gpu_count() > 0:
+        return
+    skip = pytest.mark.skip(
+        reason="no NVIDIA GPU here (NVML found none): run `make gpu-check` on a GPU machine"
+    )
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

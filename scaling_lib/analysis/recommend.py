@@ -117,28 +117,41 @@ def recommend(
     runs = dask_runs(df)
     if runs.empty:
         raise ValueError("no successful Dask runs: nothing to base a recommendation on")
-    model = model or fit_time_model(df, draws=draws)
+    # CPU instances are predicted from CPU runs and GPU instances from GPU runs: a study
+    # set with both compares them on measured data.
+    kinds = sorted(set(runs["backend"]))
+    models = {}
+    for kind in kinds:
+        if model is not None and len(kinds) == 1:
+            models[kind] = model
+        else:
+            models[kind] = fit_time_model(df[df["backend"] == kind], draws=draws)
+    model = models["cpu"] if "cpu" in models else models["gpu"]
     threads = int(runs["threads_per_worker"].max())
-    measured_gpu = bool((runs["backend"] == "gpu").any())
-    ask = _Ask(
-        size=size,
-        deadline_s=deadline_s,
-        budget=budget,
-        pricing=pricing,
-        core_speed=core_speed,
-        one_worker_seconds=max(model.predict(size, 1).seconds, 1e-9),
-        memory_model=_memory_model(runs),
-    )
+    measured_gpu = "gpu" in models
+    asks = {
+        kind: _Ask(
+            size=size,
+            deadline_s=deadline_s,
+            budget=budget,
+            pricing=pricing,
+            core_speed=core_speed if kind == "cpu" else 1.0,
+            one_worker_seconds=max(m.predict(size, 1).seconds, 1e-9),
+            memory_model=_memory_model(runs[runs["backend"] == kind]),
+        )
+        for kind, m in models.items()
+    }
 
     options = []
     for inst in catalog.instances:
-        if inst.gpus and not measured_gpu:
+        kind = "gpu" if inst.gpus else "cpu"
+        if kind not in models:
             continue
         per_instance = inst.gpus if inst.gpus else max(inst.vcpus // threads, 1)
         for count in counts:
             workers = per_instance * count
-            pred = model.predict(size, workers)
-            options.append(_option(inst, count, workers, pred, ask))
+            pred = models[kind].predict(size, workers)
+            options.append(_option(inst, count, workers, pred, asks[kind]))
     options.sort(
         key=lambda o: (
             not o.feasible,
@@ -174,6 +187,15 @@ def recommend(
             "GPU instances left out: this study has no GPU measurements "
             "(run it with cluster backend cuda on a GPU host)",
         )
+    if measured_gpu:
+        gpu_model = runs.loc[runs["backend"] == "gpu", "gpu_model"].dropna()
+        assumptions += (
+            f"GPU instances predicted from the GPU runs ({models['gpu'].model}), measured on "
+            f"{gpu_model.iloc[0] if len(gpu_model) else 'an NVIDIA GPU'}: an instance's GPU is "
+            "assumed as fast as that one (scale by the ratio of their FP throughput if not)",
+        )
+    if "cpu" not in models:
+        assumptions += ("CPU instances left out: no CPU runs measured",)
     return Recommendation(
         target_size=float(size),
         size_unit=str(runs["size_unit"].iloc[0]),

@@ -98,7 +98,7 @@ def test_bfloat16_and_bad_strategies_are_refused_by_name():
 def test_gpu_device_needs_the_cuda_backend():
     from scaling_lib.errors import SpecError
 
-    with pytest.raises(SpecError, match="params.device"):
+    with pytest.raises(SpecError, match=r"params\.device"):
         load_spec(
             {
                 "study": "s",

@@ -1,0 +1,84 @@
+"""NVML sampling of GPU utilisation and memory while a run goes (GPU studies only).
+
+Usage::
+
+    with GpuSampler(devices=2) as gpu:     # imports pynvml here, not before
+        ...                                # the timed run
+    gpu.fields()  # {"gpu_utilization": 0.83, "gpu_memory_peak_bytes": ...}
+    gpu_model()   # "NVIDIA H100 80GB HBM3", or None without a GPU
+
+LocalCUDACluster puts worker i on device i of this host, so sampling devices
+0..n-1 from the driver process sees exactly the point's GPUs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+__all__ = ["GpuSampler", "gpu_model"]
+
+
+def gpu_model() -> str | None:
+    """Name of device 0, or None when NVML or a GPU is missing."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return None
+    try:
+        name = pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(0))
+        return name.decode() if isinstance(name, bytes) else str(name)
+    except Exception:
+        return None
+    finally:
+        pynvml.nvmlShutdown()
+
+
+class GpuSampler:
+    """Samples every ``interval`` s: mean/max utilisation and peak used memory."""
+
+    def __init__(self, devices: int, interval: float = 0.05):
+        self.devices = devices
+        self.interval = interval
+        self.utilization: list[float] = []
+        self.peak_memory = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> GpuSampler:
+        import pynvml
+
+        self._nvml = pynvml
+        pynvml.nvmlInit()
+        self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(self.devices)]
+        self._sample()
+        self._thread = threading.Thread(target=self._loop, name="gpu-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._sample()
+        self._nvml.nvmlShutdown()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        nvml = self._nvml
+        rates = [nvml.nvmlDeviceGetUtilizationRates(h).gpu for h in self._handles]
+        used = [nvml.nvmlDeviceGetMemoryInfo(h).used for h in self._handles]
+        self.utilization.append(sum(rates) / (100.0 * len(rates)))
+        self.peak_memory = max(self.peak_memory, max(used))
+
+    def fields(self) -> dict[str, float | None]:
+        u = self.utilization
+        return {
+            "gpu_utilization": sum(u) / len(u) if u else None,
+            "gpu_memory_peak_bytes": self.peak_memory or None,
+        }

@@ -157,6 +157,7 @@ def _run_mode(mode, workload, params, phases, settings, memory_limit, sample_s, 
         p.seconds for p in phases[: [p.rate for p in phases].index(burst_rate)]
     )
     timeline = [(t - load_start, n) for t, n in sampler.samples]
+    scaled = mode == "adaptive"  # a fixed cluster has no scaling times to report
     return {
         "timeline": [[round(t, 3), n] for t, n in timeline],
         "requests": [[round(t - load_start, 4), round(lat, 5)] for t, lat, _ in timings],
@@ -166,13 +167,19 @@ def _run_mode(mode, workload, params, phases, settings, memory_limit, sample_s, 
         "overall": latency_summary([lat for _, lat, _ in timings]),
         "time_to_first_extra_worker_s": _first_time(
             timeline, burst_start - load_start, lambda n: n > settings["minimum"]
-        ),
+        )
+        if scaled
+        else None,
         "time_to_maximum_s": _first_time(
             timeline, burst_start - load_start, lambda n: n >= settings["maximum"]
-        ),
+        )
+        if scaled
+        else None,
         "time_to_scale_down_s": _first_time(
             timeline, load_end - load_start, lambda n: n <= settings["minimum"]
-        ),
+        )
+        if scaled
+        else None,
         "worker_seconds": _integral(timeline, load_end - load_start),
         "max_workers": max((n for _, n in timeline), default=start_workers),
         "min_workers": min((n for _, n in timeline), default=start_workers),

@@ -25,6 +25,7 @@ from panel.viewable import Viewer
 from ..store import DEFAULT_RESULTS, ResultsStore
 from .state import StudyStore
 from .views import (
+    AIWorkloadsView,
     BottlenecksView,
     CompareView,
     DataScalingView,
@@ -49,6 +50,7 @@ TABS = (
     "Recommendations",
     "Runs",
     "Compare",
+    "AI workloads",
 )
 POLL_MS = 2000
 
@@ -83,6 +85,7 @@ class App(Viewer):
             "Recommendations": RecommendationsView(store=self.store),
             "Runs": RunsView(store=self.store),
             "Compare": CompareView(store=self.store),
+            "AI workloads": AIWorkloadsView(store=self.store),
         }
         if self.live and pn.state.curdoc is not None:
             pn.state.add_periodic_callback(self.store.poll, period=POLL_MS)
@@ -128,6 +131,7 @@ def write_report(study: str, results: str, path: str | Path) -> Path:
         "Bottlenecks": BottlenecksView(store=store),
         "Roofline": RooflineView(store=store),
         "Runs": RunsView(store=store),
+        "AI workloads": AIWorkloadsView(store=store),
     }
     # Static: each view's current content, with no widgets that would need a server.
     panes = [(name, view._render(None)) for name, view in views.items() if name != "Data scaling"]

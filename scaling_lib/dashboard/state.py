@@ -69,6 +69,10 @@ class StudyStore(param.Parameterized):
     def calibration(self, study: str) -> dict | None:
         return self._store.load_json(study, "calibration") if self.is_study(study) else None
 
+    def autoscale(self, study: str) -> dict | None:
+        """The study's autoscaling experiment (``scaling-lib autoscale``), if it has one."""
+        return self._store.load_json(study, "autoscale") if self.is_study(study) else None
+
     @param.depends("studies", watch=True)
     def reload(self) -> None:
         import pandas as pd

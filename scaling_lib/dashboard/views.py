@@ -21,16 +21,18 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..analysis.ai_workloads import latency_table, precision_table, strategy_table
 from ..analysis.bottlenecks import diagnose
 from ..analysis.predict import fit_time_model
 from ..analysis.recommend import recommend
 from ..analysis.roofline import roofline
 from ..analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
 from ..catalog import load_catalog
-from . import plots
+from . import ai_plots, plots
 from .state import StudyStore
 
 __all__ = [
+    "AIWorkloadsView",
     "BottlenecksView",
     "CompareView",
     "DataScalingView",
@@ -637,3 +639,45 @@ class CompareView(_View):
             _pane(plot),
             pn.pane.DataFrame(table.drop(columns="point"), index=False),
         )
+
+
+class AIWorkloadsView(_View):
+    """Training strategies, precision, serving latency and the autoscaling timeline:
+    each section appears when the chosen studies have those runs."""
+
+    def sections(self) -> list[tuple[str, object]]:
+        df = self._records()
+        out: list[tuple[str, object]] = []
+        if len(df) == 0:
+            return out
+        strategies = strategy_table(df)
+        if len(strategies):
+            out.append(("Training strategies", ai_plots.strategy_time(df)))
+            if (strategies["n_workers"] > 1).any():
+                out.append(("Communication per step", ai_plots.strategy_bytes(df)))
+        precision = precision_table(df)
+        if len(precision) and precision["precision"].nunique() > 1:
+            out.append(("Precision", ai_plots.precision(df)))
+        if len(latency_table(df)):
+            out.append(("Serving latency", ai_plots.latency(df)))
+        for study in self.store.studies:
+            doc = self.store.autoscale(study)
+            if doc:
+                out.append((f"Autoscaling ({study})", ai_plots.autoscale_timeline(doc)))
+        return out
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._render, self.store.param.records))
+
+    @_guarded
+    def _render(self, _records):
+        sections = self.sections()
+        if not sections:
+            return _empty(
+                "No AI-workload runs in these studies: the train workload (strategies, "
+                "precision), serve (latency) or an autoscaling experiment show up here."
+            )
+        items = []
+        for title, plot in sections:
+            items += [pn.pane.Markdown(f"### {html.escape(title)}"), _pane(plot)]
+        return pn.Column(*items, sizing_mode="stretch_width")

@@ -12,7 +12,7 @@ import papermill
 import pytest
 import yaml
 
-from scaling_lib import load_results
+from scaling_lib import ResultsStore, load_results
 from scaling_lib.batch import NOTEBOOKS, execute_notebook
 
 NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
@@ -30,8 +30,14 @@ def assert_clean_with_plots(path: Path, plots: int) -> None:
     assert sum(PLOT in o.get("data", {}) for o in outs) >= plots
 
 
-def test_there_are_the_three_notebooks():
-    assert NAMES == ["01_run_study", "02_analyze_study", "03_custom_workload"]
+def test_there_are_the_five_notebooks():
+    assert NAMES == [
+        "01_run_study",
+        "02_analyze_study",
+        "03_custom_workload",
+        "04_training_strategies",
+        "05_serving_load",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -129,6 +135,58 @@ def test_03_custom_workload_tutorial(tmp_path):
     assert (df["status"] == "ok").all() and len(df) == 8
     assert (df["check"] == df["size"]).all()  # every number landed in the histogram
     assert_clean_with_plots(executed, plots=1)
+
+
+def test_04_training_strategies_compares_measured_and_analytic_bytes(tmp_path):
+    results = str(tmp_path / "results")
+    executed = tmp_path / "04.ipynb"
+    execute_notebook(
+        "04_training_strategies",
+        executed,
+        {
+            "hidden_sizes": [16, 256],
+            "sizes": [2000],
+            "workers": [1, 2],
+            "steps": 2,
+            "features": 8,
+            "repeats": 1,
+            "results": results,
+        },
+    )
+    assert_clean_with_plots(executed, plots=2)
+    for hidden in (16, 256):
+        for strategy in ("data", "model"):
+            df = load_results(results, f"strategies-{strategy}-h{hidden}")
+            two = df[(df["status"] == "ok") & (df["n_workers"] == 2)]
+            ratio = two["metric.bytes_per_step"] / two["metric.analytic_bytes_per_step"]
+            assert len(two) == 1 and ratio.between(0.5, 2).all()
+    text = "".join(o.get("text", "") for o in outputs(executed) if o.output_type == "stream")
+    assert "strategies-model-h16:" in text
+
+
+def test_05_serving_load_records_latency_and_autoscales(tmp_path):
+    results = str(tmp_path / "results")
+    executed = tmp_path / "05.ipynb"
+    execute_notebook(
+        "05_serving_load",
+        executed,
+        {
+            "sizes": [40],
+            "workers": [1, 2],
+            "hidden": 64,
+            "batch": 16,
+            "repeats": 1,
+            "profile": "1@10,3@100,1@10",
+            "results": results,
+        },
+    )
+    assert_clean_with_plots(executed, plots=2)
+    df = load_results(results, "serving")
+    assert (df["status"] == "ok").all() and (df["metric.latency_p99_s"] > 0).all()
+    doc = ResultsStore(results).load_json("serving", "autoscale")
+    assert max(n for _, n in doc["adaptive"]["timeline"]) == 2
+    text = "".join(o.get("text", "") for o in outputs(executed) if o.output_type == "stream")
+    assert "adaptive used" in text
 
 
 def spec_file(tmp_path, name, **changes):

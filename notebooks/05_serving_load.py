@@ -30,10 +30,10 @@ hidden: int = 1024  # model width (service time per request grows with it)
 batch: int = 256  # rows per request
 repeats: int = 3  # recorded runs per point
 autoscale: bool = True  # also run the fixed-vs-adaptive burst experiment
-profile: str = "3@20,6@150,4@20"  # burst load: SECONDS@REQUESTS_PER_S phases
+profile: str = "3@10,6@45,3@10"  # burst load: SECONDS@REQUESTS_PER_S phases
 minimum: int = 1  # adapt(minimum, ...)
 maximum: int = 2  # adapt(..., maximum); the fixed cluster has this many workers
-burst_hidden: int = 8192  # model width during the burst (heavier requests)
+burst_hidden: int = 4096  # model width during the burst (heavier requests)
 burst_batch: int = 1024  # rows per request during the burst
 results: str = "../data/results"  # results store
 

@@ -3,20 +3,20 @@
 Usage::
 
     result = run_autoscale_experiment(
-        "serve-load", results="data/results", params={"hidden": 4096, "batch": 512},
-        profile="3@20,6@150,3@20", minimum=1, maximum=2,
+        "serve-load", results="data/results", params={"hidden": 4096, "batch": 1024},
+        profile="3@10,6@45,3@10", minimum=1, maximum=2,
     )
-    result["adaptive"]["time_to_scale_up_s"], result["fixed"]["worker_seconds"]
+    result["adaptive"]["time_to_maximum_s"], result["fixed"]["worker_seconds"]
 
-or ``scaling-lib autoscale STUDY --profile 3@20,6@150,3@20 --min 1 --max 2``.
+or ``scaling-lib autoscale STUDY --profile 3@10,6@45,3@10 --min 1 --max 2``.
 
 The same open-loop load (``seconds@requests_per_second`` phases, the ``serve``
 workload's requests) runs twice on local clusters: once on ``maximum`` workers
 throughout, once on ``cluster.adapt(minimum, maximum)``. A sampler records the
 connected worker count every ``sample_s``. Per cluster: the timeline, latency
 percentiles during the burst (the fastest phase) and overall, time from the burst's
-start to the first extra worker and to ``maximum`` workers, time from the end of the
-load back to ``minimum``, and worker-seconds over the load (what the cluster costs).
+start to the first extra worker and to ``maximum`` workers, time from the burst's end
+back to ``minimum``, and worker-seconds over the load (what the cluster costs).
 The result is saved in the study as ``autoscale.json``.
 """
 
@@ -47,14 +47,14 @@ class Phase:
 
 
 def parse_profile(text: str) -> list[Phase]:
-    """``"3@20,6@150,3@20"`` -> three phases of (seconds, requests per second)."""
+    """``"3@10,6@45,3@10"`` -> three phases of (seconds, requests per second)."""
     phases = []
     for i, part in enumerate(str(text).split(",")):
         try:
             seconds, rate = (float(v) for v in part.split("@"))
         except ValueError:
             raise SpecError(
-                f"profile[{i}]", f"{part!r} is not SECONDS@RATE (e.g. 3@20,6@150,3@20)"
+                f"profile[{i}]", f"{part!r} is not SECONDS@RATE (e.g. 3@10,6@45,3@10)"
             ) from None
         if seconds <= 0 or rate <= 0:
             raise SpecError(f"profile[{i}]", f"{part!r}: seconds and rate must be positive")
@@ -67,7 +67,7 @@ def run_autoscale_experiment(
     *,
     results: str = DEFAULT_RESULTS,
     params: Mapping[str, Any] | None = None,
-    profile: str = "3@20,6@150,4@20",
+    profile: str = "3@10,6@45,3@10",
     minimum: int = 1,
     maximum: int = 2,
     memory_limit: str = "2GiB",
@@ -83,7 +83,8 @@ def run_autoscale_experiment(
     phases = parse_profile(profile)
     store = ResultsStore(results)
     workload = ServeWorkload()
-    checked = workload.check_params(dict(params or {}))
+    # Default requests heavy enough (about 25 ms of one core each) for a burst to queue.
+    checked = workload.check_params({"hidden": 4096, "batch": 1024, **(params or {})})
     settings = {
         "minimum": minimum,
         "maximum": maximum,
@@ -153,9 +154,9 @@ def _run_mode(mode, workload, params, phases, settings, memory_limit, sample_s, 
         sampler.stop()
 
     burst_rate = max(p.rate for p in phases)
-    burst_start = load_start + sum(
-        p.seconds for p in phases[: [p.rate for p in phases].index(burst_rate)]
-    )
+    burst_index = [p.rate for p in phases].index(burst_rate)
+    burst_start = load_start + sum(p.seconds for p in phases[:burst_index])
+    burst_end = burst_start + phases[burst_index].seconds
     timeline = [(t - load_start, n) for t, n in sampler.samples]
     scaled = mode == "adaptive"  # a fixed cluster has no scaling times to report
     return {
@@ -163,6 +164,7 @@ def _run_mode(mode, workload, params, phases, settings, memory_limit, sample_s, 
         "requests": [[round(t - load_start, 4), round(lat, 5)] for t, lat, _ in timings],
         "load_s": load_end - load_start,
         "burst_start_s": burst_start - load_start,
+        "burst_end_s": burst_end - load_start,
         "burst": latency_summary([lat for _, lat, r in timings if r == burst_rate]),
         "overall": latency_summary([lat for _, lat, _ in timings]),
         "time_to_first_extra_worker_s": _first_time(
@@ -176,7 +178,7 @@ def _run_mode(mode, workload, params, phases, settings, memory_limit, sample_s, 
         if scaled
         else None,
         "time_to_scale_down_s": _first_time(
-            timeline, load_end - load_start, lambda n: n <= settings["minimum"]
+            timeline, burst_end - load_start, lambda n: n <= settings["minimum"]
         )
         if scaled
         else None,

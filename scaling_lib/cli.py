@@ -10,7 +10,7 @@ Usage::
     scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
-    scaling-lib autoscale serve-load --profile 3@20,6@150,4@20 --min 1 --max 2 \
+    scaling-lib autoscale serve-load --profile 3@10,6@45,3@10 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
 
 Exit codes: 0 success (failed points are recorded, not fatal); 2 bad input or an
@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     auto.add_argument("--results", default=DEFAULT_RESULTS)
     auto.add_argument(
         "--profile",
-        default="3@20,6@150,4@20",
+        default="3@10,6@45,3@10",
         help="phases SECONDS@REQUESTS_PER_S, comma-separated",
     )
     auto.add_argument("--min", dest="minimum", type=int, default=1)

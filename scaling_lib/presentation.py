@@ -157,14 +157,14 @@ def autoscale_text(r: dict) -> str:
                 "workers": f"{m['min_workers']}-{m['max_workers']}",
                 "to first extra worker s": m["time_to_first_extra_worker_s"],
                 "to max s": m["time_to_maximum_s"],
-                "back to min s": m["time_to_scale_down_s"],
+                "back to min after burst s": m["time_to_scale_down_s"],
                 "burst p50 s": burst.get("latency_p50_s"),
                 "burst p95 s": burst.get("latency_p95_s"),
                 "burst p99 s": burst.get("latency_p99_s"),
                 "worker-seconds": m["worker_seconds"],
             }
         )
-    table = pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3g}")
+    table = pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3g}", na_rep="-")
     lines.append(table)
     fixed, adaptive = r["fixed"]["worker_seconds"], r["adaptive"]["worker_seconds"]
     if fixed:

@@ -44,6 +44,7 @@ def strategy_bytes(
 def strategy_table(df: pd.DataFrame) -> pd.DataFrame:
     """Medians per (strategy, hidden, precision, size, workers) of ok Dask training runs."""
     runs = _ok(df, "metric.strategy")
+    runs = runs[runs["runner"] == "dask"]  # the single-process baseline has no strategy
     if runs.empty:
         return pd.DataFrame()
     keys = [

@@ -37,7 +37,10 @@ def strategy_time(df: pd.DataFrame):
     table = strategy_table(df)
     if table.empty:
         return _empty("No training-strategy runs (workload train) in these studies.")
-    table = table.assign(run=table["strategy"] + ", hidden " + table["hidden"].astype(str))
+    table = table.assign(
+        run=table["strategy"] + ", hidden " + table["hidden"].astype(str)
+        + ", " + table["size"].map(lambda s: f"{s:g}") + " samples"
+    )  # fmt: skip
     return table.hvplot.line(
         x="n_workers", y="wall_s", by="run", title="Training time vs workers per strategy",
         xlabel="workers", ylabel="seconds (median)", logy=True, height=300, width=460,
@@ -53,7 +56,10 @@ def strategy_bytes(df: pd.DataFrame):
     table = table[table["n_workers"] > 1] if not table.empty else table
     if table.empty:
         return _empty("No multi-worker training-strategy runs in these studies.")
-    label = table["strategy"] + " h" + table["hidden"].astype(str)
+    label = (
+        table["strategy"] + " h" + table["hidden"].astype(str) + " n" + table["size"].map(
+            lambda s: f"{s:g}") + " x" + table["n_workers"].astype(str)
+    )  # fmt: skip
     long = pd.concat(
         [
             pd.DataFrame({"run": label, "workers": table["n_workers"].astype(str),
@@ -104,13 +110,17 @@ def latency(df: pd.DataFrame):
         var_name="percentile",
         value_name="seconds",
     )
-    long["percentile"] = long["percentile"].str.extract(r"_(p\d+)_")[0]
+    long["line"] = (
+        long["percentile"].str.extract(r"_(p\d+)_")[0]
+        + ", " + long["size"].map(lambda s: f"{s:g}") + " requests"
+    )  # fmt: skip
     lines = long.hvplot.line(
-        x="n_workers", y="seconds", by="percentile", title="Request latency vs workers",
+        x="n_workers", y="seconds", by="line", title="Request latency vs workers",
         xlabel="workers", ylabel="seconds", height=300, width=460,
     ).opts(**CANVAS)  # fmt: skip
+    table = table.assign(requests=table["size"].map(lambda s: f"{s:g}"))
     rate = table.hvplot.line(
-        x="n_workers", y="requests_per_s", title="Throughput vs workers",
+        x="n_workers", y="requests_per_s", by="requests", title="Throughput vs workers",
         xlabel="workers", ylabel="requests / s", height=300, width=460,
     ).opts(**CANVAS)  # fmt: skip
     return (lines + rate).cols(2)

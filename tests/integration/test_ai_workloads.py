@@ -147,8 +147,8 @@ def test_open_loop_serving_sends_at_the_offered_rate(two_workers):
 def test_adapt_scales_the_local_cluster_up_under_a_burst_and_back_down(tmp_path, cli, cli_env):
     results = tmp_path / "results"
     out = subprocess.run(
-        [*cli, "autoscale", "burst", "--results", str(results), "--profile", "1@10,3@100,1@10",
-         "--min", "1", "--max", "2", "--param", "hidden=8192", "--param", "batch=1024"],
+        [*cli, "autoscale", "burst", "--results", str(results), "--profile", "1@10,4@80,1@10",
+         "--min", "1", "--max", "2"],
         capture_output=True, text=True, env=cli_env, timeout=240, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -161,4 +161,4 @@ def test_adapt_scales_the_local_cluster_up_under_a_burst_and_back_down(tmp_path,
     assert adaptive["time_to_scale_down_s"] is not None and counts[-1] == 1  # and back down
     assert {n for _, n in fixed["timeline"]} == {2}
     assert adaptive["worker_seconds"] < fixed["worker_seconds"]
-    assert len(adaptive["requests"]) == len(fixed["requests"]) == 10 + 300 + 10
+    assert len(adaptive["requests"]) == len(fixed["requests"]) == 10 + 320 + 10

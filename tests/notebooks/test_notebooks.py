@@ -176,7 +176,7 @@ def test_05_serving_load_records_latency_and_autoscales(tmp_path):
             "hidden": 64,
             "batch": 16,
             "repeats": 1,
-            "profile": "1@10,3@100,1@10",
+            "profile": "1@10,4@50,1@10",
             "results": results,
         },
     )

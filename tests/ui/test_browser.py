@@ -113,6 +113,21 @@ def test_new_records_appear_without_a_reload(browser, served):
     assert problems == []
 
 
+def test_ai_tab_shows_latency_and_the_autoscaling_timeline(browser, served):
+    url, _ = served
+    page, problems = open_page(browser, url + "?study=serve-load")
+    click_tab(page, "AI workloads")
+    page.locator("text=Serving latency").first.wait_for(state="visible", timeout=VISIBLE_S)
+    page.locator("text=Autoscaling (serve-load)").first.wait_for(state="visible", timeout=VISIBLE_S)
+    deadline = time.monotonic() + 30
+    while page.locator("canvas:visible").count() < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert page.locator("canvas:visible").count() >= 4  # latency, throughput, workers, requests
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tab-ai-workloads-serving.png"), full_page=True)
+    assert problems == []
+
+
 def test_hostile_study_parameter_neither_injects_nor_escapes(browser, served):
     url, _ = served
     page, problems = open_page(browser, url + "?study=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")

@@ -130,3 +130,24 @@ def test_fixed_cost_regime_is_flagged():
     )
     warnings = fit_time_model(flat).predict(32000, 2).warnings
     assert any("fixed costs dominate" in w for w in warnings)
+
+
+def test_cpu_and_gpu_instances_are_each_predicted_from_their_own_runs():
+    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    # A GPU 20x faster per worker, one worker per GPU.
+    gpu = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(1,),
+        time=lambda n, p: amdahl_time(n, p) / 20,
+        backend="gpu",
+        gpu_model="NVIDIA H100 80GB HBM3",
+    )
+    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+    rec = recommend(df, CATALOG, size=16000, draws=10)
+    gpu_one = next(o for o in rec.options if o.instance == "gpu" and o.count == 1)
+    cpu_one = next(o for o in rec.options if o.instance == "small" and o.count == 1)
+    # Each instance kind follows its own measurements, not one model fitted to both.
+    assert gpu_one.seconds == pytest.approx(amdahl_time(16000, 1) / 20, rel=0.15)
+    assert cpu_one.seconds > 5 * gpu_one.seconds
+    assert any("GPU instances predicted from the GPU runs" in a for a in rec.assumptions)
+    assert any("NVIDIA H100" in a for a in rec.assumptions)

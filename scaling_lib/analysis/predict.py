@@ -73,16 +73,48 @@ class TimeModel:
         return _fixed_cost_note(self.n, self.t, self.work)
 
     def predict(self, size: float, n_workers: int) -> Prediction:
-        size_arr, p_arr = np.array([float(size)]), np.array([float(n_workers)])
-        central = float(self.model.predict(size_arr, p_arr)[0])
-        replicas = np.array([float(m.predict(size_arr, p_arr)[0]) for m in self._replicas()])
-        low, high = np.percentile(replicas, [5, 95])
-        low, high = np.array([low]), np.array([high])
+        return self.predict_many(size, [n_workers])[0]
+
+    def predict_many(self, size: float, workers: list[int] | np.ndarray) -> list[Prediction]:
+        """Predictions at one size for several worker counts, each replica evaluated once
+        over all of them (what ranking many instance options needs)."""
+        p_arr = np.asarray(workers, dtype=float)
+        size_arr = np.full_like(p_arr, float(size))
+        central = self.model.predict(size_arr, p_arr)
+        replicas = np.array([m.predict(size_arr, p_arr) for m in self._replicas()])
+        lows, highs = np.percentile(replicas, [5, 95], axis=0)
         model_error = self.model.cv_smape / 100
-        low_v = min(float(low[0]), central * (1 - model_error))
-        high_v = max(float(high[0]), central * (1 + model_error))
+        noisy = self.max_cv > NOISY_CV
+        regime = self._fixed_cost_regime()
         size_ratio = float(size) / self.n.max()
-        workers_ratio = float(n_workers) / self.p.max()
+        out = []
+        for i, n_workers in enumerate(p_arr):
+            c = float(central[i])
+            workers_ratio = float(n_workers) / self.p.max()
+            warnings = self._warnings(size, int(n_workers), size_ratio, workers_ratio, noisy)
+            if regime:
+                warnings.append(regime)
+            if c <= 0:
+                warnings.append("the model predicts a non-positive time here: it does not apply")
+            out.append(
+                Prediction(
+                    size=float(size),
+                    n_workers=int(n_workers),
+                    seconds=c,
+                    low=max(min(float(lows[i]), c * (1 - model_error)), 0.0),
+                    high=max(float(highs[i]), c * (1 + model_error)),
+                    model=str(self.model),
+                    size_ratio=size_ratio,
+                    workers_ratio=workers_ratio,
+                    noisy=noisy,
+                    warnings=tuple(warnings),
+                )
+            )
+        return out
+
+    def _warnings(
+        self, size: float, n_workers: int, size_ratio: float, workers_ratio: float, noisy: bool
+    ) -> list[str]:
         warnings = []
         if size_ratio > FAR_EXTRAPOLATION:
             warnings.append(
@@ -96,29 +128,12 @@ class TimeModel:
             )
         if len(np.unique(self.p)) < 2 and n_workers != self.p.max():
             warnings.append("only one worker count measured: the worker dependence is a guess")
-        noisy = self.max_cv > NOISY_CV
         if noisy:
             warnings.append(
                 f"noisy repeats (coefficient of variation up to {self.max_cv:.0%} at "
                 f"{self.noisy_points} point(s)): add repeats or quieten the machine"
             )
-        regime = self._fixed_cost_regime()
-        if regime:
-            warnings.append(regime)
-        if central <= 0:
-            warnings.append("the model predicts a non-positive time here: it does not apply")
-        return Prediction(
-            size=float(size),
-            n_workers=int(n_workers),
-            seconds=central,
-            low=max(low_v, 0.0),
-            high=high_v,
-            model=str(self.model),
-            size_ratio=size_ratio,
-            workers_ratio=workers_ratio,
-            noisy=noisy,
-            warnings=tuple(warnings),
-        )
+        return warnings
 
 
 FIXED_COST_RATIO = 0.25

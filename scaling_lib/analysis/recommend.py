@@ -142,16 +142,30 @@ def recommend(
         for kind, m in models.items()
     }
 
+    def workers_of(inst: Instance) -> int:
+        return inst.gpus if inst.gpus else max(inst.vcpus // threads, 1)
+
+    # Every worker count any option needs, predicted in one pass per instance kind.
+    predictions = {}
+    for kind, m in models.items():
+        wanted = sorted(
+            {
+                workers_of(inst) * count
+                for inst in catalog.instances
+                if ("gpu" if inst.gpus else "cpu") == kind
+                for count in counts
+            }
+        )
+        if wanted:
+            predictions[kind] = dict(zip(wanted, m.predict_many(size, wanted), strict=True))
     options = []
     for inst in catalog.instances:
         kind = "gpu" if inst.gpus else "cpu"
         if kind not in models:
             continue
-        per_instance = inst.gpus if inst.gpus else max(inst.vcpus // threads, 1)
         for count in counts:
-            workers = per_instance * count
-            pred = models[kind].predict(size, workers)
-            options.append(_option(inst, count, workers, pred, asks[kind]))
+            workers = workers_of(inst) * count
+            options.append(_option(inst, count, workers, predictions[kind][workers], asks[kind]))
     options.sort(
         key=lambda o: (
             not o.feasible,

@@ -4,6 +4,7 @@ Usage::
 
     from scaling_lib.dashboard import plots
     plots.strong_scaling(df)      # time and speedup vs workers, per size, with the ideal
+    plots.speedup(df)             # just the speedup lines and the ideal (light)
     plots.data_scaling(df)        # log-log time vs size per worker count
     plots.time_breakdown(df)      # where the thread-seconds went, per point
 
@@ -19,7 +20,14 @@ from ..analysis.bottlenecks import time_shares
 from ..analysis.scaling import dask_runs, point_table
 from ..analysis.scaling import strong_scaling as strong_table
 
-__all__ = ["CANVAS", "data_scaling", "memory_scaling", "strong_scaling", "time_breakdown"]
+__all__ = [
+    "CANVAS",
+    "data_scaling",
+    "memory_scaling",
+    "speedup",
+    "strong_scaling",
+    "time_breakdown",
+]
 
 CANVAS = {"backend_opts": {"plot.output_backend": "canvas"}}
 
@@ -68,6 +76,27 @@ def strong_scaling(df: pd.DataFrame):
         x="n_workers", y="ideal_speedup", color="gray", line_dash="dashed", label="ideal"
     )
     return (time + speedup.opts(**CANVAS)).cols(2)
+
+
+def speedup(df: pd.DataFrame):
+    """Speedup vs workers per size beside the ideal: the Overview's one light plot
+    (lines only, a handful of glyphs, so the first page draws fast)."""
+    _hvplot()
+    import holoviews as hv
+
+    table = strong_table(df)
+    if table.empty:
+        return hv.Div("<p>No successful Dask runs yet.</p>")
+    table = table.assign(size=table["size"].map(lambda s: f"{s:g}"))
+    ideal = table[["n_workers", "ideal_speedup"]].drop_duplicates().sort_values("n_workers")
+    lines = table.hvplot.line(
+        x="n_workers", y="speedup", by="size", xlabel="workers", ylabel="speedup",
+        title="Speedup vs workers (per size)",
+    )  # fmt: skip
+    ideal_line = ideal.hvplot.line(
+        x="n_workers", y="ideal_speedup", color="gray", line_dash="dashed", label="ideal"
+    )
+    return (lines * ideal_line).opts(**CANVAS)
 
 
 def data_scaling(df: pd.DataFrame):

@@ -44,9 +44,11 @@ class StudyStore(param.Parameterized):
         self._fingerprint = None
         available = self._store.studies()
         self.param.studies.objects = available
-        chosen = [s for s in (studies or []) if self.is_study(s)]
-        self.studies = chosen or available[-1:]
-        self.reload()
+        chosen = [s for s in (studies or []) if self.is_study(s)] or available[-1:]
+        if chosen != self.studies:
+            self.studies = chosen  # reloads (watched)
+        else:
+            self.reload()
 
     @property
     def store(self) -> ResultsStore:

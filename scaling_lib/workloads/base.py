@@ -82,6 +82,15 @@ class Workload:
             out[key] = _coerce(self.name, key, value, self.defaults[key])
         return out
 
+    def require_positive(self, params: Mapping[str, Any], *keys: str) -> None:
+        """Raise WorkloadError naming the first of ``keys`` that is not positive."""
+        for key in keys:
+            if params[key] <= 0:
+                raise WorkloadError(
+                    f"parameter {key!r} of workload {self.name!r} must be positive, "
+                    f"got {params[key]!r}"
+                )
+
     def input_bytes(self, size: float, params: Mapping[str, Any]) -> int | None:
         """Bytes of input data at this size, if known (used to refuse sizes that cannot fit)."""
         return None

@@ -154,9 +154,7 @@ class ServeWorkload(Workload):
 
     def check_params(self, params):
         out = super().check_params(params)
-        for key in ("concurrency", "batch", "features", "hidden", "outputs"):
-            if out[key] <= 0:
-                raise WorkloadError(f"parameter {key!r} must be positive, got {out[key]!r}")
+        self.require_positive(out, *("concurrency", "batch", "features", "hidden", "outputs"))
         if out["rate"] < 0:
             raise WorkloadError(
                 f"parameter 'rate' must be 0 (closed loop) or more, got {out['rate']!r}"

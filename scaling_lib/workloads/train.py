@@ -114,9 +114,9 @@ class TrainWorkload(Workload):
 
     def check_params(self, params):
         out = super().check_params(params)
-        for key in ("features", "hidden", "outputs", "steps", "blocks", "model_shards"):
-            if out[key] <= 0:
-                raise WorkloadError(f"parameter {key!r} must be positive, got {out[key]!r}")
+        self.require_positive(
+            out, *("features", "hidden", "outputs", "steps", "blocks", "model_shards")
+        )
         if out["strategy"] not in STRATEGIES:
             raise WorkloadError(
                 f"parameter 'strategy' of workload 'train' must be one of "

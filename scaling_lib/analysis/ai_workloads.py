@@ -5,6 +5,7 @@ Usage::
     strategy_table(df)    # per strategy x model x size x workers: time, bytes/step measured
                           # and analytic, their ratio, and the fastest strategy there
     precision_table(df)   # per precision: time, peak memory, error against float64
+                          # (empty when every run is float64: nothing to compare)
     latency_table(df)     # serve runs: latency percentiles and requests/s per worker count
     strategy_bytes("model", n_workers=4, samples=1e5, parameters=2e6, outputs=8, itemsize=4)
 
@@ -87,8 +88,8 @@ def precision_table(df: pd.DataFrame) -> pd.DataFrame:
     """Medians per (workload, precision, size, workers): time, peak memory, error vs float64."""
     runs = _ok(df, "metric.precision_error")
     runs = runs[runs["precision"].notna()] if "precision" in runs else runs.iloc[0:0]
-    if runs.empty:
-        return pd.DataFrame()
+    if runs.empty or set(runs["precision"]) == {"float64"}:
+        return pd.DataFrame()  # nothing to compare: float64 is the reference
     return (
         runs.groupby(["workload", "precision", "size", "n_workers", "runner"])
         .agg(

@@ -121,3 +121,70 @@ def test_findings_are_ranked_and_serialise():
 def test_no_successful_runs():
     df = make_records(status="failed")
     assert diagnose(df)[0].name == "no-successful-runs"
+
+
+def _training(strategy, hidden, outputs=8, transfer_share=0.2):
+    """Records of the train workload: parameters and analytic bytes as train computes them."""
+    from scaling_lib.analysis.ai_workloads import strategy_bytes
+
+    parameters = 64 * hidden + hidden * outputs
+    return make_records(
+        sizes=(20_000, 40_000),
+        workers=(1, 2),
+        transfer_s=lambda n, p: transfer_share * (n / 1000 / p) * p,
+        **{
+            "metric.strategy": strategy,
+            "metric.parameters": parameters,
+            "param.outputs": outputs,
+            "param.hidden": hidden,
+            "param.model_shards": 2,
+            "precision": "float64",
+            "metric.analytic_bytes_per_step": lambda n, p: strategy_bytes(
+                strategy, p, n, parameters, outputs, 8
+            ),
+            "metric.bytes_per_step": lambda n, p: strategy_bytes(
+                strategy, p, n, parameters, outputs, 8
+            ),
+        },
+    )
+
+
+def test_training_strategy_rule_names_the_strategy_that_moves_less():
+    # A wide model trained data-parallel: gradients of 2.4M weights cross the wire each
+    # step, while model-parallel would move only the 40,000 x 8 activations.
+    finding = next(f for f in diagnose(_training("data", 32_768)) if f.name == "training-strategy")
+    assert "'model' would move" in finding.summary
+    assert finding.fix.startswith("try strategy: model")
+    assert finding.evidence["analytic_bytes_per_step"]["model"] < (
+        0.5 * finding.evidence["analytic_bytes_per_step"]["data"]
+    )
+    # A small model is already best data-parallel: no finding.
+    assert "training-strategy" not in names(_training("data", 16))
+    # And a small model trained model-parallel is told to go data-parallel.
+    small_model = next(f for f in diagnose(_training("model", 16)) if f.name == "training-strategy")
+    assert small_model.fix.startswith("try strategy: data")
+
+
+def test_ai_tables_summarise_strategies_and_latency():
+    from scaling_lib.analysis.ai_workloads import latency_table, strategy_table
+
+    table = strategy_table(pd.concat([_training("data", 16), _training("model", 16)]))
+    two = table[table["n_workers"] == 2]
+    assert set(two["strategy"]) == {"data", "model"}
+    assert (two["measured_over_analytic"] == 1).all()
+    assert set(two["fastest_here"]) <= {"data", "model"}
+    assert table[table["n_workers"] == 1]["measured_over_analytic"].isna().all()  # 0 / 0
+    serving = make_records(
+        sizes=(100,),
+        workers=(1, 2),
+        **{
+            "param.concurrency": 8,
+            "param.rate": 0.0,
+            "metric.latency_p50_s": lambda n, p: 0.04 / p,
+            "metric.latency_p95_s": lambda n, p: 0.06 / p,
+            "metric.latency_p99_s": lambda n, p: 0.08 / p,
+        },
+    )
+    lat = latency_table(serving)
+    assert list(lat["n_workers"]) == [1, 2]
+    assert (lat["latency_p50_s"] <= lat["latency_p99_s"]).all()

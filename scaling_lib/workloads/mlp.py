@@ -109,7 +109,8 @@ def output_gradient(y: Any, data: tuple[Any, Any], total_rows: int) -> Any:
     _, t = data
     r = y - t
     loss = 0.5 * xp.sum(r.astype(xp.float64) ** 2) / total_rows
-    return xp.concatenate([(r / total_rows).ravel(), xp.asarray([loss], dtype=r.dtype)])
+    # reshape, not asarray([loss]): loss is a 0-d device array under CuPy.
+    return xp.concatenate([(r / total_rows).ravel(), xp.reshape(loss, (1,)).astype(r.dtype)])
 
 
 def backward_shard(

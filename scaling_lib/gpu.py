@@ -13,14 +13,16 @@ LocalCUDACluster puts worker i on device i of this host, so sampling devices
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
 __all__ = ["GpuSampler", "gpu_model"]
 
 
+@functools.cache
 def gpu_model() -> str | None:
-    """Name of device 0, or None when NVML or a GPU is missing."""
+    """Name of device 0, or None when NVML or a GPU is missing (asked once per process)."""
     try:
         import pynvml
 

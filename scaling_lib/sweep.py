@@ -213,14 +213,13 @@ class _PointRunner:
             )
         return records
 
-    def _gpu_model(self, session: ClusterSession | None) -> str | None:
+    @staticmethod
+    def _gpu_model(session: ClusterSession | None) -> str | None:
         if session is None or session.backend != "gpu":
             return None
-        if not hasattr(self, "_gpu_name"):
-            from .gpu import gpu_model
+        from .gpu import gpu_model
 
-            self._gpu_name = gpu_model()
-        return self._gpu_name
+        return gpu_model()
 
     def restart(self, session: ClusterSession, point: Point) -> None:
         try:

@@ -45,23 +45,14 @@ def score(weights: tuple[Any, Any], x: Any) -> Any:
 
 def trained_weights(params: Mapping[str, Any], samples: int = 2048, steps: int = 5) -> tuple:
     """A briefly trained model (full-batch descent on the train workload's data)."""
-    from .train import TrainWorkload
+    from .train import TrainWorkload, train_single_process
 
     train = TrainWorkload()
     train_params = train.check_params(
         {k: params[k] for k in ("features", "hidden", "outputs", "seed")} | {"steps": steps}
     )
-    data = train.baseline_inputs(samples, train_params)
-    w = mlp.init_shard(
-        params["seed"], params["features"], params["hidden"], params["outputs"],
-        (0, params["hidden"]), "float64",
-    )  # fmt: skip
-    lr = train_params["learning_rate"] * 64 / params["hidden"]
-    for _ in range(steps):
-        fw = mlp.forward_shard(data, w)
-        grad = mlp.backward_shard(data, w, fw, mlp.output_gradient(fw[1], data, samples), True)
-        w = mlp.apply_update(w, grad, lr)
-    return w
+    weights, _ = train_single_process(train.baseline_inputs(samples, train_params), train_params)
+    return weights
 
 
 def send_requests(

@@ -40,7 +40,13 @@ from . import mlp
 from .base import WorkDone, Workload, point_workers
 from .precision import check_precision_and_device, relative_error
 
-__all__ = ["STRATEGIES", "Grid", "TrainWorkload", "analytic_bytes_per_step"]
+__all__ = [
+    "STRATEGIES",
+    "Grid",
+    "TrainWorkload",
+    "analytic_bytes_per_step",
+    "train_single_process",
+]
 
 STRATEGIES = ("data", "model", "hybrid")
 
@@ -239,21 +245,7 @@ class TrainWorkload(Workload):
         )
 
     def baseline(self, inputs, size, params):
-        w = mlp.init_shard(
-            params["seed"],
-            params["features"],
-            params["hidden"],
-            params["outputs"],
-            (0, params["hidden"]),
-            params["precision"],
-        )
-        loss = np.nan
-        for _ in range(params["steps"]):
-            fw = mlp.forward_shard(inputs, w)
-            dy = mlp.output_gradient(fw[1], inputs, int(size))
-            grad = mlp.backward_shard(inputs, w, fw, dy, with_loss=True)
-            loss = float(grad[-1])
-            w = mlp.apply_update(w, grad, _step_size(params))
+        _, loss = train_single_process(inputs, params)
         return self._work(size, params, loss, Grid(1, 1), None)
 
     @staticmethod
@@ -290,6 +282,22 @@ class TrainWorkload(Workload):
             check=loss,
             extra=extra,
         )
+
+
+def train_single_process(data: tuple[Any, Any], params: Mapping[str, Any]) -> tuple[tuple, float]:
+    """Full-batch descent on ``data`` in this process: (final weights, last step's loss)."""
+    w = mlp.init_shard(
+        params["seed"], params["features"], params["hidden"], params["outputs"],
+        (0, params["hidden"]), params["precision"],
+    )  # fmt: skip
+    rows = int(data[0].shape[0])
+    loss = np.nan
+    for _ in range(params["steps"]):
+        fw = mlp.forward_shard(data, w)
+        grad = mlp.backward_shard(data, w, fw, mlp.output_gradient(fw[1], data, rows), True)
+        loss = float(grad[-1])
+        w = mlp.apply_update(w, grad, _step_size(params))
+    return w, loss
 
 
 def _step_size(params: Mapping[str, Any]) -> float:

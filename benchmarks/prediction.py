@@ -26,12 +26,26 @@ from scaling_lib.analysis.fit import fit_ernest
 from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.scaling import dask_runs
 
-# Base sizes s: as large as 32s allows on a 2-core, 24 GiB machine in reasonable time
-# (array: two 8192 x 8192 matrices at 32s), so the small sizes are past fixed costs.
+# Base sizes s: the small sizes must be past the fixed costs (a fit over sizes whose
+# time barely moves cannot extrapolate), and 32s must fit in memory and in minutes on a
+# 2-core, 24 GiB machine. array: 32s is two 16384 x 16384 matrices (2.1 GB each, about
+# 3 minutes on one worker), so its 32s point runs once; the others repeat as the small
+# sizes do. Memory per worker leaves room for 32s without spilling (a regime the small
+# sizes never saw).
 WORKLOADS = {
-    "array": (256, {"chunks": 0}),
-    "dataframe": (250_000, {"partitions": 8, "keys": 5000}),
-    "train": (100_000, {"features": 16, "steps": 5, "blocks": 8}),
+    "array": {"base": 512, "params": {"chunks": 0}, "memory": "12GiB", "target_repeats": 1},
+    "dataframe": {
+        "base": 2_000_000,
+        "params": {"partitions": 16, "keys": 5000},
+        "memory": "10GiB",
+        "target_repeats": 3,
+    },
+    "train": {
+        "base": 100_000,
+        "params": {"features": 16, "steps": 5, "blocks": 8},
+        "memory": "8GiB",
+        "target_repeats": 3,
+    },
 }
 FACTORS = (1, 2, 4, 8)
 TARGET = 32
@@ -96,25 +110,36 @@ def main() -> None:
 
     rows = []
     for name in args.workloads:
-        base, params = WORKLOADS[name]
-        spec = {
-            "study": f"prediction-{name}",
+        setup = WORKLOADS[name]
+        base = setup["base"]
+        common = {
             "workload": name,
-            "params": params,
-            "sizes": [base * f for f in (*FACTORS, TARGET)],
+            "params": setup["params"],
             "workers": [1, 2],
-            "repeats": args.repeats,
-            "warmup": 1,
             "baseline": False,
             "calibrate": False,
-            # Room for 32s in memory (2 workers x 8 GiB on a 24 GiB host): with the 2 GiB
-            # default, array and train spill at 32s, a regime the small sizes never saw.
-            "memory_limit": "8GiB",
+            "memory_limit": setup["memory"],
         }
-        print(run_study(spec, results=results, progress=False))
-        runs = dask_runs(load_results(results, spec["study"]))
-        small = runs[runs["size"] <= base * FACTORS[-1]]
-        large = runs[runs["size"] == base * TARGET]
+        small_spec = {
+            **common,
+            "study": f"prediction-{name}",
+            "sizes": [base * f for f in FACTORS],
+            "repeats": args.repeats,
+            "warmup": 1,
+        }
+        # The 32s point in its own study: only its repeats differ (a 3-minute run needs
+        # no warm-up, and once is enough when it runs once).
+        target_spec = {
+            **common,
+            "study": f"prediction-{name}-32s",
+            "sizes": [base * TARGET],
+            "repeats": min(args.repeats, setup["target_repeats"]),
+            "warmup": 1 if setup["target_repeats"] > 1 else 0,
+        }
+        print(run_study(small_spec, results=results, progress=False))
+        print(run_study(target_spec, results=results, progress=False))
+        small = dask_runs(load_results(results, small_spec["study"]))
+        large = dask_runs(load_results(results, target_spec["study"]))
         ours = fit_time_model(small)
         ernest = fit_ernest(
             small["size"],

@@ -62,10 +62,14 @@ def analysis_text(a: dict) -> str:
     tm = a.get("time_model") or {}
     if "model" in tm:
         lines += [
-            f"Time model T(n, p) = {tm['model']} s  ({tm['kind']}, leave-one-out "
+            f"Time model T(n, p) = {tm['model']} s  ({tm['kind']}, cross-validation "
             f"SMAPE {tm['cv_smape']:.1f}%)",
-            "",
+            f"  chosen: {tm['selection']}",
         ]
+        if tm.get("alternatives"):
+            kinds = ", ".join(a["kind"] for a in tm["alternatives"])
+            lines.append(f"  not ruled out (predictions span them): {kinds}")
+        lines.append("")
     for key, title in (
         (
             "strategies",

@@ -20,13 +20,14 @@ rejected; strictly lower SMAPE wins.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 __all__ = [
     "DEFAULT_EXPONENTS",
@@ -332,6 +333,10 @@ class TwoParameterModel:
     ernest: ErnestModel | None = None
     candidates: dict[str, float] = field(default_factory=dict)
     work: WorkModel | None = None
+    # The other forms the cross-validation cannot rule out (see fit_two_parameter),
+    # fitted to all points: predictions disagree by more than noise where they disagree.
+    alternatives: tuple[TwoParameterModel, ...] = ()
+    selection: str = ""  # why this form was chosen, in words
 
     def predict(self, n, p) -> np.ndarray:
         if self.work is not None:
@@ -368,26 +373,47 @@ def _design(n, p, terms) -> np.ndarray:
 
 
 def fit_two_parameter(
-    n, p, t, *, work=None, include_ernest: bool = True, forward: bool = True
+    n,
+    p,
+    t,
+    *,
+    work=None,
+    include_ernest: bool = True,
+    forward: bool = True,
+    aggregate: str = "median",
 ) -> TwoParameterModel:
-    """A model of time over size and workers, chosen by leave-one-out SMAPE.
+    """A model of time over size and workers, chosen by cross-validation.
 
     As Extra-P's multi-parameter modeler does, the best single-parameter term of
     each parameter (fitted on the slices of the grid) is combined additively,
-    multiplicatively and in the mixed forms; the Ernest form competes too. Points
-    are the means of the repetitions at each (n, p). With ``forward`` (the default),
-    each candidate's score also counts its error predicting the largest size from the
-    smaller ones, since the model exists to extrapolate in size. With only two worker
-    counts the worker term is 1/p (the work divides among workers). Given ``work`` (the
-    work each run reports), the work model (see WorkModel) competes too.
+    multiplicatively and in the mixed forms; the Ernest form competes too. Points are
+    the medians of the repetitions at each (n, p) (``aggregate``; a shared machine only
+    ever slows a run down, so the median is the robust centre). Each candidate's
+    errors are its leave-one-out SMAPE at every point and, with ``forward`` (the
+    default), its error predicting the largest size from the smaller ones, since the
+    model exists to extrapolate in size; its score is the mean of the two. With only
+    two worker counts the worker term is 1/p (the work divides among workers).
+
+    Given ``work`` (the work each run reports), the work model (see WorkModel) is the
+    model unless the data reject it: its form comes from the workload's own
+    accounting, where a search among 42 exponents over four sizes picks between forms
+    whose scores differ by less than their noise but whose predictions far away
+    differ severalfold. Forms are compared on forward chaining (each size from the
+    third up predicted from the smaller sizes: extrapolation, the use the model is
+    for): the best-scoring searched form replaces the work model only when its errors
+    there are significantly lower (a paired t-test at ``SIGNIFICANCE``). Without work,
+    the best score wins. Either way, every other form not significantly worse than
+    the chosen one (over all its errors: leave-one-out and forward chaining) is kept in
+    ``alternatives``: the interval of a prediction spans them.
     """
     n = np.asarray(n, dtype=float)
     p = np.asarray(p, dtype=float)
     t = np.asarray(t, dtype=float)
+    center = {"median": np.median, "mean": np.mean}[aggregate]
     keys = sorted(set(zip(n.tolist(), p.tolist(), strict=True)))
     ns = np.array([k[0] for k in keys])
     ps = np.array([k[1] for k in keys])
-    ts = np.array([t[(n == a) & (p == b)].mean() for a, b in keys])
+    ts = np.array([center(t[(n == a) & (p == b)]) for a, b in keys])
     ws = None
     if work is not None:
         work = np.asarray(work, dtype=float)
@@ -423,37 +449,84 @@ def fit_two_parameter(
         predictors["ernest"] = lambda tr, te: fit_ernest(
             ns[tr], ps[tr], ts[tr], size_scale=scale
         ).predict(ns[te], ps[te])
+    work_of_size = None
     if ws is not None and len(np.unique(ns)) >= 2:
         work_of_size = fit_pmnf(ns, ws)
         predictors["work"] = lambda tr, te: fit_work_model(
             ns[tr], ps[tr], ts[tr], ws[tr], work_of_size=work_of_size
         ).predict(ns[te], ps[te])
     largest = ns == ns.max()
+    use_forward = forward and len(np.unique(ns)) >= 3 and (~largest).sum() >= 4
+    # scores rank the forms (Extra-P's criterion, plus the forward error); `errors` are
+    # what the paired comparisons use: each size from the third up predicted from the
+    # sizes below it (forward chaining, the use the model is for), else leave-one-out.
+    errors: dict[str, np.ndarray] = {}
+    evidence: dict[str, np.ndarray] = {}  # all per-point errors, for plausibility
     scores: dict[str, float] = {}
     for kind, predict in predictors.items():
-        scores[kind] = _loo_smape(predict, ts)
-        if forward and len(np.unique(ns)) >= 3 and (~largest).sum() >= 4:
+        loo = _loo_errors(predict, ts)
+        scores[kind] = float(loo.mean())
+        if use_forward:
             held = predict(np.flatnonzero(~largest), np.flatnonzero(largest))
-            scores[kind] = (scores[kind] + smape(ts[largest], held)) / 2
-    fitted = {
-        kind: _linear_fit(ns, ps, ts, terms, np.arange(len(keys))) for kind, terms in shapes.items()
-    }
+            ahead = _pointwise_smape(ts[largest], held)
+            scores[kind] = (scores[kind] + float(ahead.mean())) / 2
+        errors[kind] = _forward_chain_errors(predict, ns, ts) if len(np.unique(ns)) >= 3 else loo
+        evidence[kind] = np.concatenate([loo, errors[kind]]) if len(np.unique(ns)) >= 3 else loo
+
+    def build(kind: str) -> TwoParameterModel:
+        if kind == "work":
+            work_model = fit_work_model(ns, ps, ts, ws, work_of_size=work_of_size)
+            return TwoParameterModel(0.0, (), (), scores[kind], kind, None, scores, work_model)
+        if kind == "ernest":
+            ernest = fit_ernest(ns, ps, ts, size_scale=scale)
+            return TwoParameterModel(0.0, (), (), scores[kind], kind, ernest, scores)
+        c0, coefs = _linear_fit(ns, ps, ts, shapes[kind], np.arange(len(keys)))
+        return TwoParameterModel(c0, coefs, shapes[kind], scores[kind], kind, None, scores)
+
     best = min(scores, key=scores.get)
-    if best == "work":
-        work_model = fit_work_model(ns, ps, ts, ws, work_of_size=work_of_size)
-        return TwoParameterModel(0.0, (), (), scores[best], "work", None, scores, work_model)
-    if best == "ernest":
-        return TwoParameterModel(
-            0.0,
-            (),
-            (),
-            scores[best],
-            "ernest",
-            fit_ernest(ns, ps, ts, size_scale=scale),
-            scores,
-        )
-    c0, coefs = fitted[best]
-    return TwoParameterModel(c0, coefs, shapes[best], scores[best], best, None, scores)
+    if "work" in scores:
+        margin = _paired_margin(errors["work"], errors[best])
+        if best != "work" and margin > 1:
+            chosen = best
+            why = (
+                f"{best}: predicts each larger size from the smaller ones significantly "
+                f"better than the work model (paired t-test, {margin:.1f}x its 5% critical "
+                "value): the data reject time proportional to the work reported"
+            )
+        else:
+            chosen = "work"
+            why = "work: the workload's own accounting of its work" + (
+                ""
+                if best == "work"
+                else f"; the best-scoring searched form ({best}, {scores[best]:.1f} vs "
+                f"{scores['work']:.1f}) predicts larger sizes from smaller ones not "
+                f"significantly better (paired t-test, {margin:.2f}x its 5% critical value)"
+            )
+    else:
+        chosen = best
+        why = f"{best}: lowest cross-validation score ({scores[best]:.1f})"
+    alternatives = tuple(
+        build(kind)
+        for kind in sorted(scores, key=scores.get)
+        if kind != chosen and _paired_margin(evidence[kind], evidence[chosen]) <= 1
+    )
+    return dataclasses.replace(build(chosen), alternatives=alternatives, selection=why)
+
+
+SIGNIFICANCE = 0.05  # two-sided level of the paired t-test between two forms' errors
+
+
+def _paired_margin(errors_a: np.ndarray, errors_b: np.ndarray) -> float:
+    """By how much a's per-point errors exceed b's, in units of the paired t-test's
+    critical value: above 1, b is significantly better (t-distribution, few points)."""
+    d = np.asarray(errors_a, float) - np.asarray(errors_b, float)
+    if len(d) < 2:
+        return 0.0
+    se = d.std(ddof=1) / math.sqrt(len(d))
+    if se == 0:
+        return 0.0 if d.mean() == 0 else math.copysign(math.inf, d.mean())
+    critical = stats.t.ppf(1 - SIGNIFICANCE / 2, len(d) - 1)
+    return float(d.mean() / se / critical)
 
 
 def _slice_term(x, other, y, *, exponents, var: str, forward: bool) -> Term | None:
@@ -486,12 +559,34 @@ def _linear_predict(ns, ps, ts, terms, train, test) -> np.ndarray:
     return c0 + _design(ns[test], ps[test], terms) @ np.asarray(coefs)
 
 
-def _loo_smape(predict: Callable[[np.ndarray, np.ndarray], np.ndarray], actual) -> float:
-    """Mean SMAPE of each point predicted by a model fitted without it."""
+def _forward_chain_errors(
+    predict: Callable[[np.ndarray, np.ndarray], np.ndarray], ns: np.ndarray, actual
+) -> np.ndarray:
+    """SMAPE at each point of the third size up, predicted from the smaller sizes only."""
+    sizes = np.unique(ns)
+    out = []
+    for size in sizes[2:]:
+        train, test = np.flatnonzero(ns < size), np.flatnonzero(ns == size)
+        out.append(_pointwise_smape(np.asarray(actual)[test], predict(train, test)))
+    return np.concatenate(out)
+
+
+def _pointwise_smape(actual, predicted) -> np.ndarray:
+    """Each point's symmetric absolute percentage error, in percent."""
+    a = np.asarray(actual, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    denom = np.abs(a) + np.abs(p)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(denom != 0, 2 * np.abs(p - a) / denom * 100, 0.0)
+    return np.nan_to_num(out, nan=200.0, posinf=200.0)  # 200%: SMAPE's worst
+
+
+def _loo_errors(predict: Callable[[np.ndarray, np.ndarray], np.ndarray], actual) -> np.ndarray:
+    """Each point's SMAPE when predicted by a model fitted without it."""
     actual = np.asarray(actual, dtype=float)
     n = len(actual)
     predicted = np.empty(n)
     for left_out in range(n):
         train = np.flatnonzero(np.arange(n) != left_out)
         predicted[left_out] = predict(train, np.array([left_out]))[0]
-    return smape(actual, predicted)
+    return _pointwise_smape(actual, predicted)

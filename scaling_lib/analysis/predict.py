@@ -6,11 +6,14 @@ Usage::
     pred = model.predict(size=1e7, n_workers=16)
     pred.seconds, pred.low, pred.high, pred.warnings
 
-The interval combines two uncertainties: measurement noise (a bootstrap that
-resamples the repeats at every point and refits the chosen model) and model error
-(the leave-one-out SMAPE of the chosen model, applied around the prediction). A
-prediction far outside the measured sizes or worker counts, or from noisy repeats,
-says so.
+The interval combines three uncertainties: measurement noise (a bootstrap that
+resamples the repeats at every point and refits the chosen model: its 5th to 95th
+percentile), model error (the cross-validation SMAPE of the chosen model, applied
+around the prediction), and the choice of model (it spans the predictions of every
+other form the cross-validation could not rule out: ``model.alternatives``). Four
+sizes rarely tell n^(5/2) from n^3 apart, and far from the data they disagree: the
+interval says so instead of hiding it. A prediction far outside the measured sizes
+or worker counts, or from noisy repeats, says so too.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Prediction:
     size: float
     n_workers: int
     seconds: float
-    low: float  # 90% interval
+    low: float  # bootstrap 90% interval, widened by model error and plausible other forms
     high: float
     model: str
     size_ratio: float  # target size / largest measured size
@@ -83,6 +86,9 @@ class TimeModel:
         central = self.model.predict(size_arr, p_arr)
         replicas = np.array([m.predict(size_arr, p_arr) for m in self._replicas()])
         lows, highs = np.percentile(replicas, [5, 95], axis=0)
+        for alternative in self.model.alternatives:
+            other = alternative.predict(size_arr, p_arr)
+            lows, highs = np.minimum(lows, other), np.maximum(highs, other)
         model_error = self.model.cv_smape / 100
         noisy = self.max_cv > NOISY_CV
         regime = self._fixed_cost_regime()

@@ -106,6 +106,11 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
             "kind": model.model.kind,
             "cv_smape": model.model.cv_smape,
             "candidates": model.model.candidates,
+            "selection": model.model.selection,
+            "alternatives": [
+                {"kind": alt.kind, "model": str(alt), "cv_smape": alt.cv_smape}
+                for alt in model.model.alternatives
+            ],
         }
     except ValueError as exc:
         out["time_model"] = {"error": str(exc)}

@@ -120,7 +120,7 @@ def recommendation_text(r: dict, top: int = 10) -> str:
                 "budget": {True: "within", False: "over", None: "-"}[o["within_budget"]],
             }
         )
-    lines.append("Options (time and cost: prediction [90% interval])")
+    lines.append("Options (time and cost: prediction [interval])")
     lines += [pd.DataFrame(rows).to_string(index=False), ""]
 
     def pick(o: dict | None, what: str) -> str:

@@ -142,21 +142,25 @@ class TimeModel:
         return warnings
 
 
-FIXED_COST_RATIO = 0.25
+FIXED_COST_ELASTICITY = 0.5  # time growing slower than sqrt(work) is mostly fixed cost
 
 
 def _fixed_cost_note(n, t, work) -> str | None:
-    """Say so when time grew far slower than work across the measured sizes."""
-    if work is None or len(np.unique(n)) < 2:
+    """Say so when, between the two largest measured sizes, time grew far slower than
+    the work: the regime a prediction extrapolates from is still mostly fixed cost.
+    (The smallest sizes being fixed cost is normal; the largest being so is not.)"""
+    sizes = np.unique(n)
+    if work is None or len(sizes) < 2:
         return None
-    small, large = n == n.min(), n == n.max()
-    work_growth = np.median(work[large]) / np.median(work[small])
-    time_growth = np.median(t[large]) / np.median(t[small])
-    if work_growth > 2 and time_growth < FIXED_COST_RATIO * work_growth:
+    below, top = n == sizes[-2], n == sizes[-1]
+    work_growth = np.median(work[top]) / np.median(work[below])
+    time_growth = np.median(t[top]) / np.median(t[below])
+    if work_growth > 1.5 and time_growth < work_growth**FIXED_COST_ELASTICITY:
         return (
-            f"fixed costs dominate the measured sizes (time grew {time_growth:.1f}x while "
-            f"work grew {work_growth:.0f}x): extrapolating from them is unreliable; measure "
-            "sizes where time grows with the work"
+            f"fixed costs dominate even the largest measured sizes (from {sizes[-2]:g} to "
+            f"{sizes[-1]:g} time grew {time_growth:.2f}x while work grew {work_growth:.1f}x): "
+            "extrapolating from them is unreliable; measure sizes where time grows with "
+            "the work"
         )
     return None
 

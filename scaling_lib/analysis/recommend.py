@@ -187,7 +187,14 @@ def recommend(
         "to change this",
         f"time model fitted on sizes {sorted(runs['size'].unique().tolist())} and workers "
         f"{sorted(runs['n_workers'].unique().tolist())}: {model.model}",
-        "intervals are 90%: repeat noise (bootstrap) and the model's leave-one-out error",
+        "intervals: the 90% bootstrap over repeats, widened by the model's cross-validation "
+        "error and by the other model forms the data could not rule out"
+        + (
+            f" ({', '.join(a.kind for a in model.model.alternatives)})"
+            if model.model.alternatives
+            else ""
+        ),
+        f"model chosen: {model.model.selection}",
         f"memory per worker = instance memory / workers; feasible while the predicted peak "
         f"stays under {MEMORY_HEADROOM:.0%} of it",
         f"cost = instances x {pricing.replace('_', '-')} price x time, billed per second with "

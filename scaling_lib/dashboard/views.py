@@ -216,7 +216,7 @@ class DataScalingView(_View):
             self.target = _default_target(self._records())
 
     def curve(self) -> pd.DataFrame:
-        """Fitted time with its 90% band, from the smallest size to the target, per worker count."""
+        """Fitted time and its interval, from the smallest size to the target, per worker count."""
         runs = dask_runs(self._records())
         model = self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40))
         grid = np.geomspace(runs["size"].min(), max(self.target, runs["size"].max()), 16)
@@ -273,7 +273,7 @@ class DataScalingView(_View):
         target = hv.VLine(self.target).opts(color="red", line_dash="dotted")
         unit = str(runs["size_unit"].iloc[0])
         time = (band * fit * dots * target).opts(
-            title=f"Time vs size: fitted T(n, p), 90% band, target {self.target:g}",
+            title=f"Time vs size: fitted T(n, p) and its interval, target {self.target:g}",
             xlabel=unit,
             ylabel="seconds",
             **_CANVAS,
@@ -449,7 +449,7 @@ class RecommendationsView(_View):
                     "count": o.count,
                     "workers": o.workers,
                     "seconds": round(o.seconds, 3),
-                    "seconds_90%": f"{o.seconds_low:.3g}-{o.seconds_high:.3g}",
+                    "seconds_interval": f"{o.seconds_low:.3g}-{o.seconds_high:.3g}",
                     f"cost_{rec.currency}": round(o.cost, 5),
                     "memory_ok": o.feasible,
                     "meets_deadline": o.meets_deadline,

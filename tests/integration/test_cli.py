@@ -107,7 +107,7 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
     for words in (
         "time_s",
         "cost_USD",
-        "[90% interval]",
+        "[interval]",
         "Cheapest meeting the deadline",
         "Assumptions",
         "per second with a 60 s minimum",

@@ -130,6 +130,14 @@ def test_fixed_cost_regime_is_flagged():
     )
     warnings = fit_time_model(flat).predict(32000, 2).warnings
     assert any("fixed costs dominate" in w for w in warnings)
+    # Fixed cost at the small sizes only (a cubic workload): nothing to warn about.
+    cubic = make_records(
+        sizes=(512, 1024, 2048, 4096),
+        time=lambda n, p: 0.15 + 4.4e-11 * n**3 / p,
+        work_items=lambda n, p: 2.0 * n**3,
+    )
+    warnings = fit_time_model(cubic).predict(16384, 2).warnings
+    assert not any("fixed costs dominate" in w for w in warnings)
 
 
 def test_cpu_and_gpu_instances_are_each_predicted_from_their_own_runs():

@@ -66,6 +66,8 @@ def analysis_text(a: dict) -> str:
             f"SMAPE {tm['cv_smape']:.1f}%)",
             f"  chosen: {tm['selection']}",
         ]
+        if tm.get("doubt"):
+            lines.append(f"  doubt: {tm['doubt']}")
         if tm.get("alternatives"):
             kinds = ", ".join(a["kind"] for a in tm["alternatives"])
             lines.append(f"  not ruled out (predictions span them): {kinds}")

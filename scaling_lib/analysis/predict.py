@@ -100,6 +100,8 @@ class TimeModel:
             warnings = self._warnings(size, int(n_workers), size_ratio, workers_ratio, noisy)
             if regime:
                 warnings.append(regime)
+            if self.model.doubt:
+                warnings.append(self.model.doubt)
             if c <= 0:
                 warnings.append("the model predicts a non-positive time here: it does not apply")
             out.append(

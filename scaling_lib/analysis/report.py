@@ -107,6 +107,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
             "cv_smape": model.model.cv_smape,
             "candidates": model.model.candidates,
             "selection": model.model.selection,
+            "doubt": model.model.doubt or None,
             "alternatives": [
                 {"kind": alt.kind, "model": str(alt), "cv_smape": alt.cv_smape}
                 for alt in model.model.alternatives

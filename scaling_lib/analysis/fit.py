@@ -473,8 +473,11 @@ def fit_two_parameter(
             held = predict(np.flatnonzero(~largest), np.flatnonzero(largest))
             ahead = _pointwise_smape(ts[largest], held)
             scores[kind] = (scores[kind] + float(ahead.mean())) / 2
-        errors[kind] = _forward_chain_errors(predict, ns, ts) if len(np.unique(ns)) >= 3 else loo
-        evidence[kind] = np.concatenate([loo, errors[kind]]) if len(np.unique(ns)) >= 3 else loo
+        if len(np.unique(ns)) >= 3:
+            errors[kind] = _forward_chain_errors(predict, ns, ts)
+            evidence[kind] = np.concatenate([loo, errors[kind]])
+        else:
+            errors[kind] = evidence[kind] = loo
 
     def build(kind: str) -> TwoParameterModel:
         if kind == "work":
@@ -496,7 +499,7 @@ def fit_two_parameter(
             why += (
                 f"; the best-scoring searched form is {best} ({scores[best]:.1f} vs "
                 f"{scores['work']:.1f}; forward chaining, paired t-test: {margin:.2f}x the "
-                "5% critical value)"
+                f"{SIGNIFICANCE:.0%} critical value)"
             )
             if margin > 1:
                 # Not a reason to switch: over s..8s the searched forms also fit the bend

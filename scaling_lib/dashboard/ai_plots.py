@@ -74,11 +74,15 @@ def strategy_bytes(df: pd.DataFrame):
     ).opts(**CANVAS)  # fmt: skip
 
 
+def _dask_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The Dask runs of a summary table (an empty table has no runner column)."""
+    return table[table["runner"] == "dask"] if not table.empty else table
+
+
 def precision(df: pd.DataFrame):
     """Time and relative error against float64, per precision."""
     _hvplot()
-    table = precision_table(df)
-    table = table[table["runner"] == "dask"] if not table.empty else table
+    table = _dask_rows(precision_table(df))
     if table.empty:
         return _empty("No runs with a precision error recorded (array or train workloads).")
     table = table.assign(
@@ -100,8 +104,7 @@ def precision(df: pd.DataFrame):
 def latency(df: pd.DataFrame):
     """Latency percentiles vs workers (closed or open loop as recorded)."""
     _hvplot()
-    table = latency_table(df)
-    table = table[table["runner"] == "dask"] if not table.empty else table
+    table = _dask_rows(latency_table(df))
     if table.empty:
         return _empty("No serving runs (workload serve) in these studies.")
     long = table.melt(

@@ -52,3 +52,15 @@ def test_work_done_normalisation():
         as_work_done({"itemz": 3}, 10, "rows")
     with pytest.raises(WorkloadError):
         as_work_done("three", 10, "rows")
+
+
+@pytest.mark.parametrize(("name", "size"), [("array", 64), ("train", 400)])
+def test_baselines_run_on_the_cpu_whatever_the_device(name, size):
+    # A GPU study's baseline is the one-CPU NumPy reference: it must not need CuPy
+    # (not installed here, so reaching for it would fail).
+    wl = get_workload(name)
+    params = wl.check_params({"device": "gpu"})
+    inputs = wl.baseline_inputs(size, params)
+    assert all(type(a).__module__ == "numpy" for a in inputs)
+    cpu = wl.check_params({"device": "cpu"})
+    assert wl.baseline(inputs, size, params).check == wl.baseline(inputs, size, cpu).check

@@ -7,6 +7,11 @@ Usage::
     gpu.fields()  # {"gpu_utilization": 0.83, "gpu_memory_peak_bytes": ...}
     gpu_model()   # "NVIDIA H100 80GB HBM3", or None without a GPU
 
+    before = client.run(device_spill_counters)   # on the workers; installs the counters
+    ...                                          # the timed run
+    after = client.run(device_spill_counters)
+    device_spill_fields(before, after)  # {"gpu_bytes_spilled": ..., "gpu_bytes_unspilled": ...}
+
 LocalCUDACluster puts worker i on device i of this host, so sampling devices
 0..n-1 from the driver process sees exactly the point's GPUs.
 """
@@ -17,7 +22,7 @@ import functools
 import threading
 from typing import Any
 
-__all__ = ["GpuSampler", "gpu_model"]
+__all__ = ["GpuSampler", "device_spill_counters", "device_spill_fields", "gpu_model"]
 
 
 @functools.cache
@@ -84,3 +89,49 @@ class GpuSampler:
             "gpu_utilization": sum(u) / len(u) if u else None,
             "gpu_memory_peak_bytes": self.peak_memory or None,
         }
+
+
+def device_spill_counters(dask_worker: Any) -> dict[str, int] | None:
+    """Bytes dask-cuda has moved device -> host and back on this worker (run on workers).
+
+    A dask-cuda worker with a ``device_memory_limit`` keeps device objects in a
+    ``zict.Buffer`` (``DeviceHostFile.device_buffer``) that moves the least recently
+    used ones to host memory past the limit, and back when a task needs them. The
+    first call hangs two counters on that buffer's callbacks; every call returns their
+    running totals. None where the worker has no such buffer (spilling off, a CPU worker).
+    """
+    buffer = getattr(dask_worker.data, "device_buffer", None)
+    if not hasattr(buffer, "fast_to_slow_callbacks"):
+        return None
+    counts = getattr(dask_worker, "_scaling_lib_device_spill", None)
+    if counts is None:
+        from dask.sizeof import sizeof
+
+        counts = {"spilled": 0, "unspilled": 0}
+        lock = threading.Lock()  # zict runs these callbacks outside its own lock
+
+        def count(kind: str):
+            def callback(key: Any, value: Any) -> None:
+                with lock:
+                    counts[kind] += int(sizeof(value))
+
+            return callback
+
+        buffer.fast_to_slow_callbacks.append(count("spilled"))
+        buffer.slow_to_fast_callbacks.append(count("unspilled"))
+        dask_worker._scaling_lib_device_spill = counts
+    return dict(counts)
+
+
+def device_spill_fields(
+    before: dict[str, dict[str, int] | None], after: dict[str, dict[str, int] | None]
+) -> dict[str, int | None]:
+    """The run's device -> host (``gpu_bytes_spilled``) and back (``gpu_bytes_unspilled``)
+    bytes, summed over workers; None when no worker spills device memory."""
+    pairs = [(before.get(w), c) for w, c in after.items() if c is not None]
+    if not pairs:
+        return {"gpu_bytes_spilled": None, "gpu_bytes_unspilled": None}
+    return {
+        f"gpu_bytes_{kind}": sum(c[kind] - (b or {}).get(kind, 0) for b, c in pairs)
+        for kind in ("spilled", "unspilled")
+    }

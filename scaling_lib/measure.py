@@ -68,6 +68,8 @@ MEASUREMENT_FIELDS = (
     "metrics",
     "gpu_utilization",
     "gpu_memory_peak_bytes",
+    "gpu_bytes_spilled",
+    "gpu_bytes_unspilled",
 )
 
 
@@ -83,7 +85,8 @@ def measure_dask_run(
 ) -> dict[str, Any]:
     """Time one run of ``workload`` on ``client`` and collect Dask's metrics for it.
 
-    ``gpus > 0`` (a local CUDA cluster) also samples devices 0..gpus-1 through NVML.
+    ``gpus > 0`` (a local CUDA cluster) also samples devices 0..gpus-1 through NVML
+    and counts the bytes dask-cuda spills from device to host memory and back.
     """
     from distributed import span
 
@@ -94,9 +97,10 @@ def measure_dask_run(
 
     gpu_sampler: Any = contextlib.nullcontext()
     if gpus > 0:
-        from .gpu import GpuSampler
+        from .gpu import GpuSampler, device_spill_counters, device_spill_fields
 
         gpu_sampler = GpuSampler(gpus)
+        before_device_spill = client.run(device_spill_counters, workers=workers)
     with gpu_sampler, span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
         start = time.perf_counter()
         work = workload.run(client, built, size, params)
@@ -127,11 +131,17 @@ def measure_dask_run(
         peak_memory_sum_bytes=sum(peaks.values()),
         memory_before_bytes=max((c["memory"] for c in before_workers.values()), default=0),
     )
-    record.update(
-        gpu_sampler.fields()
-        if gpus > 0
-        else {"gpu_utilization": None, "gpu_memory_peak_bytes": None}
-    )
+    if gpus > 0:
+        record.update(gpu_sampler.fields())
+        after_device_spill = client.run(device_spill_counters, workers=workers)
+        record.update(device_spill_fields(before_device_spill, after_device_spill))
+    else:
+        record.update(
+            gpu_utilization=None,
+            gpu_memory_peak_bytes=None,
+            gpu_bytes_spilled=None,
+            gpu_bytes_unspilled=None,
+        )
     record.update(_work_fields(work, wall))
     steps = record["metrics"].get("steps")
     if steps:

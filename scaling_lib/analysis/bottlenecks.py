@@ -79,12 +79,21 @@ def _compute_bound(df, runs, shares) -> Finding | None:
 def _memory(df, runs, shares) -> Finding | None:
     oom = df[df["status"] == "oom"]
     spilled = float(runs["bytes_spilled"].max()) if len(runs) else 0.0
+    # GPU studies: what dask-cuda moved from device to host past device_memory_limit.
+    device = runs.get("gpu_bytes_spilled", pd.Series(dtype=float)).dropna()
+    device_spilled = float(device.max()) if len(device) else 0.0
     limit = runs["memory_limit_bytes"].where(runs["memory_limit_bytes"] > 0)
     ratio = float((runs["peak_memory_bytes"] / limit).max()) if len(runs) else 0.0
     if len(oom):
         score, summary = 1.0, f"{oom['point_id'].nunique()} point(s) ran out of memory"
     elif spilled > 0:
         score, summary = 0.85, f"workers spilled up to {spilled / 2**20:.0f} MiB to disk"
+    elif device_spilled > 0:
+        score = 0.8
+        summary = (
+            f"GPU workers spilled up to {device_spilled / 2**20:.0f} MiB from device to host "
+            "memory (past dask-cuda's device_memory_limit)"
+        )
     elif ratio > 0.8:
         score, summary = 0.6, f"peak worker memory reached {ratio:.0%} of the limit"
     else:
@@ -96,11 +105,13 @@ def _memory(df, runs, shares) -> Finding | None:
         {
             "oom_points": int(oom["point_id"].nunique()),
             "max_spilled_bytes": spilled,
+            "max_device_spilled_bytes": device_spilled,
             "peak_over_limit": ratio,
             "oom_sizes": sorted(oom["size"].unique().tolist()),
         },
-        "more memory per worker, smaller partitions or chunks, or more workers so each holds "
-        "less; persist less at once",
+        "more memory per worker (on GPUs: a larger device_memory_limit or a GPU with more "
+        "memory), smaller partitions or chunks, or more workers so each holds less; persist "
+        "less at once",
     )
 
 

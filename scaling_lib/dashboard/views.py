@@ -583,6 +583,9 @@ class RunsView(_View):
         "peak_memory_bytes",
         "bytes_transferred",
         "bytes_spilled",
+        "gpu_utilization",
+        "gpu_memory_peak_bytes",
+        "gpu_bytes_spilled",
         "error_type",
         "error_message",
         "timestamp",
@@ -590,7 +593,11 @@ class RunsView(_View):
 
     def table(self) -> pd.DataFrame:
         df = self._records()
-        return df[[c for c in self.COLUMNS if c in df]] if len(df) else pd.DataFrame()
+        if not len(df):
+            return pd.DataFrame()
+        # GPU columns only where some run measured them (CPU studies leave them empty).
+        shown = [c for c in self.COLUMNS if c in df]
+        return df[[c for c in shown if not (c.startswith("gpu_") and df[c].isna().all())]]
 
     def csv(self) -> io.StringIO:
         return io.StringIO(self.table().to_csv(index=False))

@@ -41,6 +41,15 @@ def test_spill_and_oom():
     assert finding.score == 1.0 and finding.evidence["oom_sizes"] == [8000]
 
 
+def test_gpu_device_spill_is_a_memory_finding():
+    gpu = make_records(backend="gpu", gpu_bytes_spilled=lambda n, p: 5e8 if n == 4000 else 0.0)
+    finding = next(f for f in diagnose(gpu) if f.name == "memory")
+    assert finding.evidence["max_device_spilled_bytes"] == 5e8
+    assert "device to host" in finding.summary and "device_memory_limit" in finding.fix
+    calm = make_records(backend="gpu", gpu_bytes_spilled=0.0)
+    assert "memory" not in names(calm)
+
+
 def test_communication_grows_with_workers():
     df = make_records(transfer_s=lambda n, p: 0.05 * (p - 1) * n / 1000)
     finding = next(f for f in diagnose(df) if f.name == "communication")

@@ -68,9 +68,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/strategies.py
 
 # On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, and a
-# small CPU-vs-GPU study with its comparison and recommendation.
+# small CPU-vs-GPU study with its comparison and recommendation. The extra is installed
+# only when missing (offline: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR-of-wheels make gpu-check).
 gpu-check: $(STAMP)
-	$(BIN)/python -m pip install -q -e ".[gpu,dev]"
+	$(BIN)/python -c "import dask_cuda, cupy, pynvml" 2>/dev/null || \
+		$(BIN)/python -m pip install -q -e ".[gpu,dev]"
 	$(BIN)/python -m pytest -m gpu tests/gpu -q -p no:cacheprovider
 	$(BIN)/python benchmarks/gpu_vs_cpu.py --results $(RESULTS)
 

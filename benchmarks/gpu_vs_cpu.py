@@ -1,13 +1,14 @@
 """On a GPU machine: the same study on CPU workers and on one GPU, compared.
 
-    python benchmarks/gpu_vs_cpu.py [--results DIR] [--sizes 2000 4000 8000]
+    python benchmarks/gpu_vs_cpu.py [--results DIR] [--sizes 2000 4000 6000 8000]
 
-Runs the ``array`` workload (float64 and float32) on a local CPU cluster of one and
-two workers and on ``cuda`` (one worker, one GPU), then prints per size the median
-time on each, the GPU's speedup over the best CPU point, the GPU's mean utilisation
-and peak memory from NVML, and ``scaling-lib recommend`` over both studies so CPU and
-GPU instances are ranked from measured data. ``make gpu-check`` runs this after the
-GPU tests. Without a GPU it says so and exits 0.
+Runs the ``array`` workload (float64 and float32) on a local CPU cluster of 1, 2, 4 ...
+workers (up to this host's cores, so "best CPU" is the whole host) and on ``cuda``
+(one worker, one GPU), then prints per size the median time on each, the GPU's
+speedup over the best CPU point, the GPU's mean utilisation and peak memory from NVML,
+and ``scaling-lib recommend`` over both studies so CPU and GPU instances are ranked
+from measured data. ``make gpu-check`` runs this after the GPU tests. Without a GPU it
+says so and exits 0.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from scaling_lib.sweep import run_study
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default="data/results")
-    parser.add_argument("--sizes", type=float, nargs="+", default=[2000, 4000, 8000])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[2000, 4000, 6000, 8000])
     args = parser.parse_args()
+    if len(set(args.sizes)) < 4:
+        # One GPU gives one worker count: the GPU runs' time model needs four sizes.
+        parser.error("give at least 4 distinct --sizes (one GPU: 4 points for its time model)")
     if gpu_count() == 0:
         print("no NVIDIA GPU here (NVML found none): nothing to compare")
         return 0
-    cpu_workers = [1, 2] if (os.cpu_count() or 1) >= 4 else [1]
+    cores = os.cpu_count() or 1
+    cpu_workers = [2**k for k in range(5) if 2**k <= cores]
     for precision in ("float64", "float32"):
         for backend, workers in (("local", cpu_workers), ("cuda", [1])):
             spec = {

@@ -14,7 +14,14 @@ exit code 2 with the message on stderr.
 
 from __future__ import annotations
 
-__all__ = ["ClusterError", "ScalingLibError", "SpecError", "StoreError", "WorkloadError"]
+__all__ = [
+    "AnalysisError",
+    "ClusterError",
+    "ScalingLibError",
+    "SpecError",
+    "StoreError",
+    "WorkloadError",
+]
 
 
 class ScalingLibError(Exception):
@@ -44,3 +51,8 @@ class ClusterError(ScalingLibError):
 
 class StoreError(ScalingLibError):
     """The results store cannot be read or written."""
+
+
+class AnalysisError(ScalingLibError, ValueError):
+    """The records cannot support the analysis asked for: no successful runs, or too few
+    distinct points for a fit. The message says what to measure."""

@@ -29,6 +29,8 @@ from fractions import Fraction
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import AnalysisError
+
 __all__ = [
     "DEFAULT_EXPONENTS",
     "NEGATIVE_EXPONENTS",
@@ -423,7 +425,10 @@ def fit_two_parameter(
         if np.all(np.isfinite(work)) and np.all(work > 0):
             ws = np.array([work[(n == a) & (p == b)].mean() for a, b in keys])
     if len(keys) < 4:
-        raise ValueError(f"a model of (n, p) needs at least 4 distinct points, got {len(keys)}")
+        raise AnalysisError(
+            f"a model of (n, p) needs at least 4 distinct (size, workers) points, got "
+            f"{len(keys)}: measure more sizes or worker counts"
+        )
 
     term_n = _slice_term(ns, ps, ts, exponents=DEFAULT_EXPONENTS, var="n", forward=forward)
     if len(np.unique(ps)) >= 3:

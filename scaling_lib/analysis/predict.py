@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from .fit import TwoParameterModel, fit_ernest, fit_two_parameter
 from .scaling import NOISY_CV, dask_runs, point_table
 
@@ -171,7 +172,7 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
     """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``)."""
     runs = dask_runs(df).reset_index(drop=True)
     if runs.empty:
-        raise ValueError("no successful Dask runs to model")
+        raise AnalysisError("no successful Dask runs to model")
     n = runs["size"].to_numpy(float)
     p = runs["n_workers"].to_numpy(float)
     t = runs[metric].to_numpy(float)

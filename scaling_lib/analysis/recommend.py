@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from .fit import fit_pmnf
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
@@ -116,7 +117,7 @@ def recommend(
         raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
     runs = dask_runs(df)
     if runs.empty:
-        raise ValueError("no successful Dask runs: nothing to base a recommendation on")
+        raise AnalysisError("no successful Dask runs: nothing to base a recommendation on")
     # CPU instances are predicted from CPU runs and GPU instances from GPU runs: a study
     # set with both compares them on measured data.
     kinds = sorted(set(runs["backend"]))
@@ -125,7 +126,10 @@ def recommend(
         if model is not None and len(kinds) == 1:
             models[kind] = model
         else:
-            models[kind] = fit_time_model(df[df["backend"] == kind], draws=draws)
+            try:
+                models[kind] = fit_time_model(df[df["backend"] == kind], draws=draws)
+            except AnalysisError as exc:
+                raise AnalysisError(f"{kind.upper()} runs: {exc}") from exc
     model = models["cpu"] if "cpu" in models else models["gpu"]
     threads = int(runs["threads_per_worker"].max())
     measured_gpu = "gpu" in models
@@ -138,6 +142,8 @@ def recommend(
             core_speed=core_speed if kind == "cpu" else 1.0,
             one_worker_seconds=max(m.predict(size, 1).seconds, 1e-9),
             memory_model=_memory_model(runs[runs["backend"] == kind]),
+            # With CPU and GPU runs both, say which runs a warning comes from.
+            source=f"{kind.upper()} runs: " if len(models) > 1 else "",
         )
         for kind, m in models.items()
     }
@@ -246,6 +252,7 @@ class _Ask:
     core_speed: float
     one_worker_seconds: float
     memory_model: object | None  # PmnfModel of peak memory vs data per worker
+    source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
 
 
 def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _Ask) -> Option:
@@ -265,7 +272,7 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
     headroom = None if peak is None else MEMORY_HEADROOM * memory_per_worker - peak
     feasible = seconds > 0 and (headroom is None or headroom > 0)
     efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None
-    warnings = list(pred.warnings)
+    warnings = [ask.source + w for w in pred.warnings]
     if headroom is not None and headroom <= 0:
         warnings.append(f"needs about {peak:.1f} GiB per worker; has {memory_per_worker:.1f}")
     return Option(

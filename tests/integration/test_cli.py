@@ -7,6 +7,8 @@ import subprocess
 
 import yaml
 
+from scaling_lib.store import ResultsStore
+
 
 def run(cli, env, *args, timeout=300):
     return subprocess.run([*cli, *args], capture_output=True, text=True, env=env, timeout=timeout)
@@ -116,3 +118,14 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
 
     bad = run(cli, cli_env, "recommend", "an", "--results", results_dir, "--size", "-5")
     assert bad.returncode == 2 and "--size: must be positive" in bad.stderr
+
+    # Three sizes on one worker: too few points for a model, said plainly (no traceback).
+    store = ResultsStore(results_dir)
+    one_worker = [
+        {**r, "study": "an-one-worker"} for r in store.records("an") if r["n_workers"] == 1
+    ]
+    store.append("an-one-worker", "all", one_worker)
+    few = run(cli, cli_env, "recommend", "an-one-worker", "--results", results_dir, "--size", "1e5")
+    assert few.returncode == 2, few.stderr
+    assert "scaling-lib: error: CPU runs: a model of (n, p) needs at least 4" in few.stderr
+    assert "Traceback" not in few.stderr

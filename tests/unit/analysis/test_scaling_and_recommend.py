@@ -12,6 +12,7 @@ from scaling_lib.analysis.recommend import Catalog, Instance, recommend
 from scaling_lib.analysis.report import analyze_study, recommendation_dict
 from scaling_lib.analysis.roofline import roofline
 from scaling_lib.analysis.scaling import data_scaling, strong_scaling, weak_scaling
+from scaling_lib.errors import AnalysisError
 
 from .records import make_records
 
@@ -159,3 +160,18 @@ def test_cpu_and_gpu_instances_are_each_predicted_from_their_own_runs():
     assert cpu_one.seconds > 5 * gpu_one.seconds
     assert any("GPU instances predicted from the GPU runs" in a for a in rec.assumptions)
     assert any("NVIDIA H100" in a for a in rec.assumptions)
+    # Each warning says whose runs it is about.
+    gpu_two = next(o for o in rec.options if o.instance == "gpu" and o.count == 2)
+    assert "GPU runs: only one worker count measured" in " ".join(gpu_two.warnings)
+    assert all(w.startswith("GPU runs: ") for w in gpu_two.warnings)
+    cpu_warnings = [w for o in rec.options if o.instance == "small" for w in o.warnings]
+    assert cpu_warnings and all(w.startswith("CPU runs: ") for w in cpu_warnings)
+
+
+def test_too_few_gpu_points_is_an_error_that_names_the_gpu_runs():
+    # One GPU at three sizes: three (size, workers) points, one short of a model.
+    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    gpu = make_records(sizes=(1000, 2000, 4000), workers=(1,), backend="gpu")
+    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+    with pytest.raises(AnalysisError, match=r"GPU runs: .* 4 distinct .* got 3: measure more"):
+        recommend(df, CATALOG, size=16000, draws=10)

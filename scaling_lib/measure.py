@@ -47,6 +47,14 @@ _SECONDS_FIELDS = {
     "network": "transfer_s",
 }
 
+# Measured on GPU studies only; None on CPU runs.
+GPU_FIELDS = (
+    "gpu_utilization",
+    "gpu_memory_peak_bytes",
+    "gpu_bytes_spilled",
+    "gpu_bytes_unspilled",
+)
+
 MEASUREMENT_FIELDS = (
     "wall_s",
     "compute_s",
@@ -66,10 +74,7 @@ MEASUREMENT_FIELDS = (
     "bytes_processed",
     "check",
     "metrics",
-    "gpu_utilization",
-    "gpu_memory_peak_bytes",
-    "gpu_bytes_spilled",
-    "gpu_bytes_unspilled",
+    *GPU_FIELDS,
 )
 
 
@@ -136,12 +141,7 @@ def measure_dask_run(
         after_device_spill = client.run(device_spill_counters, workers=workers)
         record.update(device_spill_fields(before_device_spill, after_device_spill))
     else:
-        record.update(
-            gpu_utilization=None,
-            gpu_memory_peak_bytes=None,
-            gpu_bytes_spilled=None,
-            gpu_bytes_unspilled=None,
-        )
+        record.update(dict.fromkeys(GPU_FIELDS))
     record.update(_work_fields(work, wall))
     steps = record["metrics"].get("steps")
     if steps:

@@ -34,7 +34,10 @@ spec_path: str = ""  # a YAML spec to run instead of the parameters above
 
 # %%
 import scaling_lib as sl
+from scaling_lib import notebook_views as nv
 from scaling_lib.notebook import spec_from_parameters
+
+nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 
 if spec_path:
     spec = sl.load_spec(spec_path)
@@ -58,16 +61,14 @@ spec
 
 # %%
 summary = sl.run_study(spec, results=results, log=print)
-print(summary)
+nv.run_summary(summary)
 
 # %% [markdown]
 # ## Quick look
 
 # %%
 df = sl.load_results(results, spec.study)
-from scaling_lib.summary import summarize_study
-
-summarize_study(results, spec.study)
+nv.summary_table(results, spec.study)
 
 # %%
 from scaling_lib.dashboard import plots

@@ -26,20 +26,17 @@ budget: float = 0.0  # money one run may cost; 0 for none
 pricing: str = "on_demand"  # on_demand | committed
 
 # %%
-import pandas as pd
-
 import scaling_lib as sl
-from scaling_lib.analysis.recommend import recommend
-from scaling_lib.analysis.report import analyze_study, recommendation_dict
-from scaling_lib.catalog import load_catalog
+from scaling_lib import notebook_views as nv
+from scaling_lib.analysis.report import analyze_study
 from scaling_lib.dashboard import plots
-from scaling_lib.presentation import analysis_text, recommendation_text
 
+nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 store = sl.ResultsStore(results)
 df = store.load(study)
 assert len(df), f"no records for study {study!r} in {results}"
 analysis = analyze_study(df, store.load_json(study, "calibration"))
-print(analysis_text(analysis))
+nv.overview(analysis)
 
 # %% [markdown]
 # ## Scaling curves
@@ -48,7 +45,17 @@ print(analysis_text(analysis))
 plots.strong_scaling(df)
 
 # %%
+nv.analysis_tables(analysis)
+
+# %%
 plots.data_scaling(df)
+
+# %% [markdown]
+# ## The time model
+# Fitted laws, and the model T(n, p) that predicts any (size, workers) pair.
+
+# %%
+nv.time_model(analysis)
 
 # %% [markdown]
 # ## Where the time went
@@ -57,22 +64,16 @@ plots.data_scaling(df)
 plots.time_breakdown(df)
 
 # %%
-pd.DataFrame(analysis["diagnosis"])[["score", "name", "summary", "fix"]]
+nv.findings(analysis["diagnosis"])
 
 # %% [markdown]
 # ## Recommendation
 
 # %%
-size = target_size or 8 * float(df["size"].max())
-try:
-    rec = recommend(
-        df,
-        load_catalog(),
-        size=size,
-        deadline_s=deadline or None,
-        budget=budget or None,
-        pricing=pricing,
-    )
-    print(recommendation_text(recommendation_dict(rec), top=10))
-except ValueError as exc:  # too few points to fit a time model yet
-    print(f"No recommendation yet: {exc}. Add sizes or worker counts to the study.")
+nv.recommendation(
+    df,
+    size=target_size or 8 * float(df["size"].max()),
+    deadline_s=deadline or None,
+    budget=budget or None,
+    pricing=pricing,
+)

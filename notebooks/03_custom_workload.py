@@ -36,6 +36,9 @@ import numpy as np
 
 import scaling_lib as sl
 from scaling_lib import WorkDone, workload
+from scaling_lib import notebook_views as nv
+
+nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 
 
 def make_numbers(client, size, bins=64, partitions=8):
@@ -71,7 +74,7 @@ summary = sl.run_study(
     results=results,
     log=print,
 )
-print(summary)
+nv.run_summary(summary)
 
 # %% [markdown]
 # ## 3. Read the records
@@ -79,30 +82,16 @@ print(summary)
 
 # %%
 df = sl.load_results(results, study)
-df[
-    [
-        "size",
-        "n_workers",
-        "repeat",
-        "status",
-        "wall_s",
-        "throughput",
-        "task_count",
-        "bytes_transferred",
-        "peak_memory_bytes",
-    ]
-]
+nv.records_table(df)
 
 # %% [markdown]
 # ## 4. The diagnosis
 
 # %%
-import pandas as pd
-
 from scaling_lib.analysis.bottlenecks import diagnose
 from scaling_lib.dashboard import plots
 
-pd.DataFrame([f.__dict__ for f in diagnose(df)])[["score", "name", "summary", "fix"]]
+nv.findings(diagnose(df))
 
 # %%
 plots.strong_scaling(df)

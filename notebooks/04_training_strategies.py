@@ -43,10 +43,11 @@ results: str = "../data/results"  # results store
 import pandas as pd
 
 import scaling_lib as sl
+from scaling_lib import notebook_views as nv
 from scaling_lib.analysis.ai_workloads import strategy_table
-from scaling_lib.analysis.bottlenecks import diagnose
 
-studies = []
+nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
+studies, summaries = [], []
 for hidden in hidden_sizes:
     for strategy in strategies:
         spec = sl.load_spec(
@@ -68,19 +69,16 @@ for hidden in hidden_sizes:
                 },
             }
         )
-        print(sl.run_study(spec, results=results, progress=False))
+        summaries.append(sl.run_study(spec, results=results, progress=False))
         studies.append(spec.study)
+nv.run_summary(*summaries)
 
 # %% [markdown]
 # ## Measured against analytic bytes per step, and the faster strategy
 
 # %%
 df = pd.concat([sl.load_results(results, s) for s in studies], ignore_index=True)
-table = strategy_table(df)
-table[
-    ["hidden", "parameters", "size", "n_workers", "strategy", "wall_s", "bytes_per_step",
-     "analytic_bytes_per_step", "measured_over_analytic", "fastest_here"]
-]  # fmt: skip
+nv.strategy_table(strategy_table(df))
 
 # %%
 from scaling_lib.dashboard import ai_plots
@@ -94,7 +92,4 @@ ai_plots.strategy_bytes(df)
 # ## What the diagnosis says about each strategy's communication
 
 # %%
-for study in studies:
-    findings = [f for f in diagnose(sl.load_results(results, study)) if f.score >= 0.3]
-    top = findings[0] if findings else None
-    print(f"{study}: " + (f"{top.name}: {top.summary}" if top else "no strong finding"))
+nv.strategy_findings({s: sl.load_results(results, s) for s in studies})

@@ -39,8 +39,11 @@ results: str = "../data/results"  # results store
 
 # %%
 import scaling_lib as sl
+from scaling_lib import notebook_views as nv
 from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.dashboard import ai_plots
+
+nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 
 spec = sl.load_spec(
     {
@@ -52,9 +55,12 @@ spec = sl.load_spec(
         "params": {"concurrency": concurrency, "rate": rate, "hidden": hidden, "batch": batch},
     }
 )
-print(sl.run_study(spec, results=results, progress=False))
+summary = sl.run_study(spec, results=results, progress=False)
 df = sl.load_results(results, study)
-latency_table(df)
+nv.run_summary(summary)
+
+# %%
+nv.serving_table(latency_table(df))
 
 # %%
 ai_plots.latency(df)
@@ -64,7 +70,6 @@ ai_plots.latency(df)
 
 # %%
 from scaling_lib.autoscale import run_autoscale_experiment
-from scaling_lib.presentation import autoscale_text
 
 doc = None
 if autoscale:
@@ -76,7 +81,7 @@ if autoscale:
         minimum=minimum,
         maximum=maximum,
     )
-    print(autoscale_text(doc))
+nv.autoscale(doc)
 
 # %%
 ai_plots.autoscale_timeline(doc)

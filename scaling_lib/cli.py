@@ -285,7 +285,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    from .summary import list_studies
+    from .summary import human_studies, list_studies
 
     table = list_studies(args.results)
     if args.json:
@@ -293,19 +293,19 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     elif table.empty:
         print(f"no studies in {args.results}")
     else:
-        print(table.to_string(index=False))
+        print(human_studies(table).to_string(index=False))
     return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .summary import summarize_study
+    from .summary import human_summary, summarize_study
 
     table = summarize_study(args.results, args.study)
     if args.json:
         print(json.dumps(table.to_dict(orient="records"), indent=2, default=str))
     else:
         print(f"study {args.study} ({args.results}): medians over repeats")
-        print(table.to_string(index=False))
+        print(human_summary(table).to_string(index=False))
     return 0
 
 

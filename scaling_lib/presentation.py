@@ -1,143 +1,335 @@
-"""Plain-text rendering of analyses and recommendations for the terminal.
+"""Analyses and recommendations for people: human units, 3 significant digits.
 
 Usage::
 
     print(analysis_text(analyze_study(df, calibration)))
     print(recommendation_text(recommendation_dict(rec), top=10))
+    print(human_frame(pd.DataFrame(analysis["strong_scaling"]), STRONG).to_string(index=False))
+
+The tables are described once, as column specs (``{column: (label, formatter)}``), so
+the terminal (``analysis_text``) and the notebooks (``notebook_views``) show the same
+figures the same way. Formatters come from ``formatting``; ``fmt_throughput`` adds an SI
+prefix to rates (``90.8 Gflop/s``).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["analysis_text", "autoscale_text", "recommendation_text"]
+from .formatting import (
+    MISSING,
+    fmt_bytes,
+    fmt_evidence,
+    fmt_number,
+    fmt_percent,
+    fmt_seconds,
+)
+
+__all__ = [
+    "AUTOSCALE",
+    "PRECISION",
+    "SERVING",
+    "STRATEGIES",
+    "STRONG",
+    "WEAK",
+    "analysis_text",
+    "autoscale_rows",
+    "autoscale_text",
+    "fmt_ratio",
+    "fmt_throughput",
+    "human_frame",
+    "option_rows",
+    "recommendation_text",
+]
+
+Columns = Mapping[str, tuple[str, Callable[[Any], str]]]
+
+_SI = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 
 
-def _fmt(v: Any, spec: str = ".3g") -> str:
-    return "-" if v is None else format(v, spec)
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_throughput(x: Any, unit: str = "") -> str:
+    """A rate with an SI prefix: (9.0756e10, "flop") -> '90.8 Gflop/s'; '-' for None/NaN.
+
+    Counted things keep a space before the prefix ('1.6 M samples/s') so the unit
+    stays readable; flop and bytes take it directly, as people write them.
+    """
+    if _missing(x):
+        return MISSING
+    unit = unit.removesuffix("/s")
+    if unit in ("B", "bytes"):
+        return f"{fmt_bytes(x)}/s"
+    x = float(x)
+    for scale, prefix in _SI:
+        if abs(x) >= scale:
+            joined = unit in ("flop", "FLOP") or not unit
+            sep = "" if joined else " "
+            return f"{fmt_number(x / scale)} {prefix}{sep}{unit}/s"
+    return f"{fmt_number(x)} {unit}/s".replace(" /s", "/s")
+
+
+def fmt_ratio(x: Any) -> str:
+    """A speedup or other ratio: 1.2775 -> '1.28x'."""
+    return MISSING if _missing(x) else f"{fmt_number(x)}x"
+
+
+def fmt_count(x: Any) -> str:
+    """Workers, repeats, sizes: exact integers ('50,000'); '-' for None/NaN."""
+    return fmt_number(x)
+
+
+def human_frame(df: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """The columns of ``df`` named in ``columns``, relabelled and formatted as strings.
+
+    Columns missing from ``df`` are skipped, so one spec serves related tables.
+    """
+    out = {}
+    for name, (label, fmt) in columns.items():
+        if name in df.columns:
+            out[label] = [fmt(v) for v in df[name]]
+    return pd.DataFrame(out, index=range(len(df)))
+
+
+def _text(df: pd.DataFrame, columns: Columns) -> str:
+    return human_frame(df, columns).to_string(index=False)
+
+
+def _str(x: Any) -> str:
+    return MISSING if _missing(x) else str(x)
+
+
+STRONG: Columns = {
+    "size": ("size", fmt_count),
+    "n_workers": ("workers", fmt_count),
+    "seconds": ("time (median)", fmt_seconds),
+    "cv": ("spread (CV)", fmt_percent),
+    "speedup": ("speedup", fmt_ratio),
+    "ideal_speedup": ("ideal", fmt_ratio),
+    "efficiency": ("efficiency", fmt_percent),
+}
+WEAK: Columns = {
+    "size_per_worker": ("size per worker", fmt_count),
+    "size": ("size", fmt_count),
+    "n_workers": ("workers", fmt_count),
+    "seconds": ("time (median)", fmt_seconds),
+    "efficiency": ("efficiency", fmt_percent),
+    "scaled_speedup": ("scaled speedup", fmt_ratio),
+}
+STRATEGIES: Columns = {
+    "strategy": ("strategy", _str),
+    "hidden": ("hidden", fmt_count),
+    "parameters": ("parameters", fmt_count),
+    "precision": ("precision", _str),
+    "size": ("size", fmt_count),
+    "n_workers": ("workers", fmt_count),
+    "wall_s": ("time (median)", fmt_seconds),
+    "bytes_per_step": ("moved per step", fmt_bytes),
+    "analytic_bytes_per_step": ("analytic per step", fmt_bytes),
+    "measured_over_analytic": ("measured / analytic", fmt_ratio),
+    "transfer_s": ("transfer time", fmt_seconds),
+    "fastest_here": ("fastest here", _str),
+}
+PRECISION: Columns = {
+    "workload": ("workload", _str),
+    "precision": ("precision", _str),
+    "size": ("size", fmt_count),
+    "n_workers": ("workers", fmt_count),
+    "runner": ("runner", _str),
+    "wall_s": ("time (median)", fmt_seconds),
+    "peak_memory_bytes": ("peak memory", fmt_bytes),
+    "precision_error": ("error vs float64", fmt_number),
+    "repeats": ("repeats", fmt_count),
+}
+SERVING: Columns = {
+    "runner": ("runner", _str),
+    "size": ("requests", fmt_count),
+    "n_workers": ("workers", fmt_count),
+    "concurrency": ("concurrency", fmt_count),
+    "offered_rate": ("offered", lambda x: "closed loop" if x == 0 else fmt_throughput(x, "req")),
+    "requests_per_s": ("served", lambda x: fmt_throughput(x, "req")),
+    "latency_p50_s": ("p50", fmt_seconds),
+    "latency_p95_s": ("p95", fmt_seconds),
+    "latency_p99_s": ("p99", fmt_seconds),
+    "repeats": ("repeats", fmt_count),
+}
+AUTOSCALE: Columns = {
+    "cluster": ("cluster", _str),
+    "workers": ("workers", _str),
+    "first_extra_s": ("to first extra worker", fmt_seconds),
+    "to_max_s": ("to max", fmt_seconds),
+    "scale_down_s": ("back to min after burst", fmt_seconds),
+    "p50_s": ("burst p50", fmt_seconds),
+    "p95_s": ("burst p95", fmt_seconds),
+    "p99_s": ("burst p99", fmt_seconds),
+    "worker_seconds": ("worker-seconds", fmt_number),
+}
+
+
+def law_lines(a: dict) -> list[str]:
+    """Amdahl and USL per size, and Gustafson, as sentences."""
+    lines = []
+    for law in a["laws"]:
+        am, usl = law["amdahl"], law["usl"]
+        text = f"size {fmt_count(law['size'])}: "
+        if am:
+            text += (
+                f"Amdahl serial fraction {fmt_percent(am['serial_fraction'])} "
+                f"(SE {fmt_percent(am['se'])}; speedup at most {fmt_ratio(am['max_speedup'])})"
+            )
+        if usl:
+            text += (
+                f"; USL sigma {fmt_number(usl['sigma'])}, kappa {fmt_number(usl['kappa'])}, "
+                f"peak at {fmt_number(usl['peak_workers'])} workers"
+            )
+        if law["note"]:
+            text += f" [{law['note']}]"
+        lines.append(text)
+    if a["gustafson_serial_fraction"] is not None:
+        lines.append(f"Gustafson serial fraction: {fmt_percent(a['gustafson_serial_fraction'])}")
+    return lines
+
+
+def data_scaling_lines(a: dict) -> list[str]:
+    """Per worker count: the time and memory models and the out-of-memory size."""
+    lines = []
+    for d in a["data_scaling"]:
+        oom = "none in sight" if d["oom_size"] is None else fmt_number(d["oom_size"])
+        lines.append(
+            f"{fmt_count(d['n_workers'])} worker(s): time(n) = {d['time_model']} s; "
+            f"peak memory(n) = {d['memory_model']} B; out of memory at size {oom}"
+        )
+    return lines
+
+
+def roofline_lines(a: dict) -> list[str]:
+    """Median achieved fraction of the calibrated ceiling, per runner and worker count."""
+    if not a["roofline"]:
+        return [] if a["calibration"] else ["no host calibration stored for this study"]
+    r = pd.DataFrame(a["roofline"])
+    top = r.groupby(["runner", "n_workers"])["fraction"].median()
+    return [
+        f"{'single process' if runner == 'baseline' else f'{runner} {w} worker(s)'}: "
+        f"{fmt_percent(f)} of the ceiling"
+        for (runner, w), f in top.items()
+    ]
 
 
 def analysis_text(a: dict) -> str:
-    lines = [f"study {a['study']}: {a['runs']} runs {a['statuses']}", ""]
+    """``scaling-lib analyze``: tables, laws, models, diagnosis and roofline as text."""
+    statuses = ", ".join(f"{n} {s}" for s, n in a["statuses"].items()) or "none"
+    lines = [f"study {a['study']}: {a['runs']} runs ({statuses})", ""]
     if a["strong_scaling"]:
-        lines.append("Strong scaling (median seconds; speedup and efficiency vs fewest workers)")
-        t = pd.DataFrame(a["strong_scaling"])
-        lines += [t.to_string(index=False, float_format=lambda x: f"{x:.3g}"), ""]
+        lines.append("Strong scaling (median time; speedup and efficiency vs fewest workers)")
+        lines += [_text(pd.DataFrame(a["strong_scaling"]), STRONG), ""]
     if a["weak_scaling"]:
         lines.append("Weak scaling (same data per worker)")
-        t = pd.DataFrame(a["weak_scaling"])
-        lines += [t.to_string(index=False, float_format=lambda x: f"{x:.3g}"), ""]
+        lines += [_text(pd.DataFrame(a["weak_scaling"]), WEAK), ""]
     if a["laws"]:
-        lines.append("Laws per size")
-        for law in a["laws"]:
-            am, usl = law["amdahl"], law["usl"]
-            text = f"  size {law['size']:g}: "
-            if am:
-                text += (
-                    f"Amdahl serial fraction {am['serial_fraction']:.3f} "
-                    f"(SE {_fmt(am['se'])}; speedup <= {_fmt(am['max_speedup'])}x)"
-                )
-            if usl:
-                text += (
-                    f"; USL sigma {usl['sigma']:.3g} kappa {usl['kappa']:.3g} "
-                    f"peak at {_fmt(usl['peak_workers'])} workers"
-                )
-            if law["note"]:
-                text += f"  [{law['note']}]"
-            lines.append(text)
-        if a["gustafson_serial_fraction"] is not None:
-            lines.append(f"  Gustafson serial fraction: {a['gustafson_serial_fraction']:.3f}")
-        lines.append("")
+        lines += ["Laws per size", *(f"  {line}" for line in law_lines(a)), ""]
     if a["data_scaling"]:
         lines.append("Data scaling per worker count (Extra-P style search, n = size)")
-        for d in a["data_scaling"]:
-            oom = "none in sight" if d["oom_size"] is None else f"{d['oom_size']:.3g}"
-            lines.append(
-                f"  {d['n_workers']} worker(s): time(n) = {d['time_model']} s; "
-                f"peak memory(n) = {d['memory_model']} B; out of memory at size {oom}"
-            )
-        lines.append("")
+        lines += [*(f"  {line}" for line in data_scaling_lines(a)), ""]
     tm = a.get("time_model") or {}
     if "model" in tm:
         lines += [
             f"Time model T(n, p) = {tm['model']} s  ({tm['kind']}, cross-validation "
-            f"SMAPE {tm['cv_smape']:.1f}%)",
+            f"error {fmt_percent(tm['cv_smape'] / 100)})",
             f"  chosen: {tm['selection']}",
         ]
         if tm.get("doubt"):
             lines.append(f"  doubt: {tm['doubt']}")
         if tm.get("alternatives"):
-            kinds = ", ".join(a["kind"] for a in tm["alternatives"])
+            kinds = ", ".join(alt["kind"] for alt in tm["alternatives"])
             lines.append(f"  not ruled out (predictions span them): {kinds}")
         lines.append("")
-    for key, title in (
-        (
-            "strategies",
-            "Training strategies (bytes between workers per step: measured vs analytic)",
-        ),
-        ("precision", "Precision (error of the result against float64)"),
-        ("serving", "Serving (latency percentiles in seconds, requests/s)"),
+    for key, title, columns in (
+        ("strategies", "Training strategies (bytes between workers per step)", STRATEGIES),
+        ("precision", "Precision (error of the result against float64)", PRECISION),
+        ("serving", "Serving (latency percentiles, requests/s)", SERVING),
     ):
         if a.get(key):
-            t = pd.DataFrame(a[key])
-            lines += [title, t.to_string(index=False, float_format=lambda x: f"{x:.3g}"), ""]
+            lines += [title, _text(pd.DataFrame(a[key]), columns), ""]
     lines.append("Diagnosis (strongest first)")
     for f in a["diagnosis"]:
         lines.append(f"  [{f['score']:.2f}] {f['name']}: {f['summary']}")
+        if f.get("evidence"):
+            lines.append(f"         evidence: {fmt_evidence(f['evidence'])}")
         lines.append(f"         fix: {f['fix']}")
-    if a["roofline"]:
-        r = pd.DataFrame(a["roofline"])
-        top = r.groupby(["runner", "n_workers"])["fraction"].median()
-        lines += ["", "Roofline (median achieved / ceiling)"]
-        lines += [f"  {runner} {w} worker(s): {frac:.0%}" for (runner, w), frac in top.items()]
-    elif a["calibration"] is None:
-        lines += ["", "Roofline: no host calibration stored for this study"]
+    roof = roofline_lines(a)
+    if roof:
+        lines += ["", "Roofline (median achieved / ceiling)", *(f"  {line}" for line in roof)]
     return "\n".join(lines)
 
 
-def recommendation_text(r: dict, top: int = 10) -> str:
+def _money(x: Any, currency: str) -> str:
+    return MISSING if _missing(x) else f"{fmt_number(x)} {currency}"
+
+
+def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
+    """The best ``top`` options of a recommendation, formatted for people."""
     cur = r["currency"]
-    head = f"Target: {r['target_size']:g} {r['size_unit']}"
-    if r["deadline_s"] is not None:
-        head += f", deadline {r['deadline_s']:g} s"
-    if r["budget"] is not None:
-        head += f", budget {r['budget']:g} {cur} per run"
-    lines = [head + f", {r['pricing'].replace('_', '-')} prices", ""]
     rows = []
     for o in r["options"][:top]:
+        peak = o["predicted_peak_gib"]
         rows.append(
             {
                 "instance": o["instance"],
-                "count": o["count"],
-                "workers": o["workers"],
-                "time_s": f"{o['seconds']:.3g} [{o['seconds_low']:.3g}, {o['seconds_high']:.3g}]",
-                f"cost_{cur}": f"{o['cost']:.4f} [{o['cost_low']:.4f}, {o['cost_high']:.4f}]",
-                "mem/worker_GiB": f"{o['memory_per_worker_gib']:.1f}",
-                "peak_GiB": _fmt(o["predicted_peak_gib"], ".2f"),
-                "efficiency": _fmt(o["efficiency"], ".0%"),
-                "ok": "yes" if o["feasible"] else "NO (memory)",
-                "deadline": {True: "meets", False: "misses", None: "-"}[o["meets_deadline"]],
-                "budget": {True: "within", False: "over", None: "-"}[o["within_budget"]],
+                "count": fmt_count(o["count"]),
+                "workers": fmt_count(o["workers"]),
+                "time [interval]": f"{fmt_seconds(o['seconds'])} "
+                f"[{fmt_seconds(o['seconds_low'])}, {fmt_seconds(o['seconds_high'])}]",
+                f"cost [interval] {cur}": f"{fmt_number(o['cost'])} "
+                f"[{fmt_number(o['cost_low'])}, {fmt_number(o['cost_high'])}]",
+                "memory/worker": fmt_bytes(o["memory_per_worker_gib"] * 2**30),
+                "predicted peak": MISSING if peak is None else fmt_bytes(peak * 2**30),
+                "efficiency": fmt_percent(o["efficiency"]),
+                "fits": "yes" if o["feasible"] else "NO (memory)",
+                "deadline": {True: "meets", False: "misses", None: MISSING}[o["meets_deadline"]],
+                "budget": {True: "within", False: "over", None: MISSING}[o["within_budget"]],
             }
         )
-    lines.append("Options (time and cost: prediction [interval])")
-    lines += [pd.DataFrame(rows).to_string(index=False), ""]
+    return pd.DataFrame(rows)
 
-    def pick(o: dict | None, what: str) -> str:
-        if o is None:
-            return f"{what}: none"
-        return (
-            f"{what}: {o['count']} x {o['instance']} ({o['workers']} workers), "
-            f"{o['seconds']:.3g} s [{o['seconds_low']:.3g}, {o['seconds_high']:.3g}], "
-            f"{o['cost']:.4f} {cur}"
-        )
 
+def pick_line(o: dict | None, what: str, currency: str) -> str:
+    """'Cheapest meeting the deadline: 2 x m7i.large (4 workers), 12 s [...], 0.01 USD'."""
+    if o is None:
+        return f"{what}: none"
+    return (
+        f"{what}: {o['count']} x {o['instance']} ({o['workers']} workers), "
+        f"{fmt_seconds(o['seconds'])} [{fmt_seconds(o['seconds_low'])}, "
+        f"{fmt_seconds(o['seconds_high'])}], {_money(o['cost'], currency)}"
+    )
+
+
+def target_line(r: dict) -> str:
+    """'Target: 64,000 samples, deadline 60 s, budget 1 USD per run, on-demand prices'."""
+    head = f"Target: {fmt_number(r['target_size'])} {r['size_unit']}"
     if r["deadline_s"] is not None:
-        lines.append(pick(r["cheapest_meeting_deadline"], "Cheapest meeting the deadline"))
+        head += f", deadline {fmt_seconds(r['deadline_s'])}"
     if r["budget"] is not None:
-        lines.append(pick(r["fastest_within_budget"], "Fastest within budget"))
+        head += f", budget {_money(r['budget'], r['currency'])} per run"
+    return head + f", {r['pricing'].replace('_', '-')} prices"
+
+
+def recommendation_text(r: dict, top: int = 10) -> str:
+    """``scaling-lib recommend``: the ranked options, the picks, warnings, assumptions."""
+    cur = r["currency"]
+    lines = [target_line(r), "", "Options (time and cost: prediction [interval])"]
+    lines += [option_rows(r, top).to_string(index=False), ""]
+    if r["deadline_s"] is not None:
+        lines.append(
+            pick_line(r["cheapest_meeting_deadline"], "Cheapest meeting the deadline", cur)
+        )
+    if r["budget"] is not None:
+        lines.append(pick_line(r["fastest_within_budget"], "Fastest within budget", cur))
     if r["knee_workers"]:
         lines.append(f"Knee: parallel efficiency stays >= 50% up to {r['knee_workers']} workers")
     lines.append(f"Single process vs cluster: {r['baseline_note']}")
@@ -148,11 +340,8 @@ def recommendation_text(r: dict, top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def autoscale_text(r: dict) -> str:
-    """The fixed-vs-adaptive comparison of ``run_autoscale_experiment``."""
-    lo, hi = r["adapt"]["minimum"], r["adapt"]["maximum"]
-    profile = ", ".join(f"{p['seconds']:g} s at {p['rate']:g}/s" for p in r["profile"])
-    lines = [f"Autoscaling ({r['study']}): load {profile}; adapt({lo}, {hi}) vs {hi} fixed", ""]
+def autoscale_rows(r: dict) -> pd.DataFrame:
+    """Fixed and adaptive cluster side by side (raw numbers; format with AUTOSCALE)."""
     rows = []
     for mode in ("fixed", "adaptive"):
         m = r[mode]
@@ -161,18 +350,39 @@ def autoscale_text(r: dict) -> str:
             {
                 "cluster": mode,
                 "workers": f"{m['min_workers']}-{m['max_workers']}",
-                "to first extra worker s": m["time_to_first_extra_worker_s"],
-                "to max s": m["time_to_maximum_s"],
-                "back to min after burst s": m["time_to_scale_down_s"],
-                "burst p50 s": burst.get("latency_p50_s"),
-                "burst p95 s": burst.get("latency_p95_s"),
-                "burst p99 s": burst.get("latency_p99_s"),
-                "worker-seconds": m["worker_seconds"],
+                "first_extra_s": m["time_to_first_extra_worker_s"],
+                "to_max_s": m["time_to_maximum_s"],
+                "scale_down_s": m["time_to_scale_down_s"],
+                "p50_s": burst.get("latency_p50_s"),
+                "p95_s": burst.get("latency_p95_s"),
+                "p99_s": burst.get("latency_p99_s"),
+                "worker_seconds": m["worker_seconds"],
             }
         )
-    table = pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3g}", na_rep="-")
-    lines.append(table)
+    return pd.DataFrame(rows)
+
+
+def autoscale_headline(r: dict) -> str:
+    """The load profile and the adaptive range, in one line."""
+    lo, hi = r["adapt"]["minimum"], r["adapt"]["maximum"]
+    profile = ", ".join(
+        f"{fmt_seconds(p['seconds'])} at {fmt_number(p['rate'])}/s" for p in r["profile"]
+    )
+    return f"Autoscaling ({r['study']}): load {profile}; adapt({lo}, {hi}) vs {hi} fixed"
+
+
+def autoscale_verdict(r: dict) -> str:
+    """'adaptive used 62% of the fixed cluster's worker-seconds', or '' if not comparable."""
     fixed, adaptive = r["fixed"]["worker_seconds"], r["adaptive"]["worker_seconds"]
-    if fixed:
-        lines += ["", f"adaptive used {adaptive / fixed:.0%} of the fixed cluster's worker-seconds"]
+    if not fixed:
+        return ""
+    return f"adaptive used {fmt_percent(adaptive / fixed)} of the fixed cluster's worker-seconds"
+
+
+def autoscale_text(r: dict) -> str:
+    """The fixed-vs-adaptive comparison of ``run_autoscale_experiment``."""
+    lines = [autoscale_headline(r), "", _text(autoscale_rows(r), AUTOSCALE)]
+    verdict = autoscale_verdict(r)
+    if verdict:
+        lines += ["", verdict]
     return "\n".join(lines)

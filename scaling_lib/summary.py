@@ -1,18 +1,24 @@
-"""Plain tables of what the store holds, for ``scaling-lib ls`` and ``show``.
+"""Tables of what the store holds, for ``scaling-lib ls`` and ``show`` and the notebooks.
 
 Usage::
 
     list_studies("data/results")            # one row per study
     summarize_study("data/results", "quick") # one row per point: medians over repeats
+    human_summary(summarize_study(...))      # the same, as people read it: units, 3 digits
+
+``summarize_study`` keeps raw numbers (``show --json`` prints them); ``human_summary``
+and ``human_studies`` are what the terminal and the notebooks show.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from .formatting import MISSING, fmt_bytes, fmt_number, fmt_seconds
+from .presentation import fmt_throughput, human_frame
 from .store import ResultsStore
 
-__all__ = ["list_studies", "summarize_study"]
+__all__ = ["human_studies", "human_summary", "list_studies", "summarize_study"]
 
 _STATUS_ORDER = ("ok", "failed", "oom", "timeout", "worker-lost")
 
@@ -64,3 +70,49 @@ def summarize_study(results: str, study: str) -> pd.DataFrame:
         row["reason"] = errors.iloc[-1][:80] if len(errors) else ""
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _text(x) -> str:
+    return MISSING if x is None or x != x else str(x)
+
+
+def _megabytes(x) -> str:
+    return fmt_bytes(None if x is None else x * 1e6)
+
+
+_SUMMARY = {
+    "runner": ("runner", _text),
+    "size": ("size", fmt_number),
+    "workers": ("workers", fmt_number),
+    "runs": ("runs", fmt_number),
+    "status": ("status", _text),
+    "wall_s_median": ("time (median)", fmt_seconds),
+    "wall_s_spread": ("spread", fmt_seconds),
+    "throughput": ("throughput", _text),
+    "compute_s_median": ("compute", fmt_seconds),
+    "transfer_MB_median": ("moved between workers", _megabytes),
+    "peak_mem_MB_median": ("peak memory", _megabytes),
+    "reason": ("reason", _text),
+}
+
+
+def human_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """``summarize_study``'s table with units and 3 significant digits, as strings."""
+    if table.empty:
+        return table
+    table = table.assign(
+        throughput=[
+            fmt_throughput(x, unit)
+            for x, unit in zip(table["throughput_median"], table["unit"], strict=True)
+        ]
+    )
+    return human_frame(table, _SUMMARY)
+
+
+def human_studies(table: pd.DataFrame) -> pd.DataFrame:
+    """``list_studies``'s table with counts formatted (thousands separators)."""
+    if table.empty:
+        return table
+    columns = {c: (c.replace("_", " "), fmt_number) for c in table.columns}
+    columns.update({c: (c.replace("_", " "), _text) for c in ("study", "workload", "last_run")})
+    return human_frame(table, columns)

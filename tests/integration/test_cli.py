@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import yaml
@@ -91,6 +92,11 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
     assert result["roofline"] and all(r["fraction"] > 0 for r in result["roofline"])
     assert result["diagnosis"] and result["time_model"]["model"]
 
+    analyzed = run(cli, cli_env, "analyze", "an", "--results", results_dir)
+    assert analyzed.returncode == 0, analyzed.stderr
+    for words in ("time (median)", "efficiency", "evidence:", "fix:", "of the ceiling"):
+        assert words in analyzed.stdout, words
+
     text = run(
         cli,
         cli_env,
@@ -107,9 +113,8 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
     )
     assert text.returncode == 0, text.stderr
     for words in (
-        "time_s",
-        "cost_USD",
-        "[interval]",
+        "time [interval]",
+        "cost [interval] USD",
         "Cheapest meeting the deadline",
         "Assumptions",
         "per second with a 60 s minimum",
@@ -129,3 +134,53 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
     assert few.returncode == 2, few.stderr
     assert "scaling-lib: error: CPU runs: a model of (n, p) needs at least 4" in few.stderr
     assert "Traceback" not in few.stderr
+
+
+# A figure in the CLI's text: digits with optional separators, decimals and exponent.
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def significant_digits(token: str) -> int:
+    mantissa = token.split("e")[0].replace(",", "")
+    digits = mantissa.replace(".", "").lstrip("0")
+    if "." not in mantissa:
+        digits = digits.rstrip("0")  # trailing zeros of a whole number are not significant
+    return len(digits)
+
+
+def test_show_prints_human_units_and_few_digits(tmp_path, results_dir, cli, cli_env):
+    spec = tmp_path / "small.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "study": "small",
+                "workload": "array",
+                "params": {"chunks": 50},
+                "sizes": [100, 200],
+                "workers": [1, 2],
+                "repeats": 2,
+                "warmup": 0,
+                "calibrate": False,
+            }
+        )
+    )
+    done = run(cli, cli_env, "run", str(spec), "--results", results_dir, "--no-progress")
+    assert done.returncode == 0, done.stderr
+
+    shown = run(cli, cli_env, "show", "small", "--results", results_dir)
+    assert shown.returncode == 0, shown.stderr
+    header, *rows = shown.stdout.splitlines()[1:]
+    assert "time (median)" in header and "peak memory" in header
+    assert len(rows) == 6  # 2 sizes x (2 worker counts + the single-process baseline)
+    for row in rows:
+        assert re.search(r"\d s\b|\d ms\b|\d µs\b", row), row  # durations carry a unit
+        assert re.search(r"\d (KiB|MiB|GiB)\b", row), row  # peak memory in binary units
+        assert re.search(r"\d [kMGT]flop/s\b", row), row  # flop/s with an SI prefix
+        assert "e+" not in row and "e-" not in row, row
+        too_long = [t for t in NUMBER.findall(row) if significant_digits(t) > 4]
+        assert not too_long, (too_long, row)
+
+    # ls: counts only, no raw floats either.
+    listed = run(cli, cli_env, "ls", "--results", results_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"small\s+array\s+6\s+12\s+12\b", listed.stdout), listed.stdout

@@ -260,7 +260,7 @@ class ErnestModel:
 
     def __str__(self) -> str:
         t0, t1, t2, t3 = self.theta
-        return f"{t0:.4g} + {t1:.4g} * (n/{self.size_scale:g})/p + {t2:.4g} * p + {t3:.4g} * ln(p)"
+        return f"{t0:.3g} + {t1:.3g} * (n/{self.size_scale:g})/p + {t2:.3g} * p + {t3:.3g} * ln(p)"
 
 
 def _ernest_features(n, p) -> np.ndarray:
@@ -298,7 +298,7 @@ class WorkModel:
     def __str__(self) -> str:
         t0, t1, t2, t3 = self.theta
         return (
-            f"{t0:.4g} + {t1:.4g} * W/p + {t2:.4g} * W + {t3:.4g} * p  "
+            f"{t0:.3g} + {t1:.3g} * W/p + {t2:.3g} * W + {t3:.3g} * p  "
             f"(W = work/{self.work_scale:.3g}; work(n) = {self.work_of_size})"
         )
 
@@ -353,10 +353,10 @@ class TwoParameterModel:
             return str(self.work)
         if self.ernest is not None:
             return f"Ernest: {self.ernest}"
-        parts = [f"{self.c0:.4g}"]
+        parts = [f"{self.c0:.3g}"]
         for c, (tn, tp) in zip(self.coefficients, self.terms, strict=True):
             labels = [t.label(v) for t, v in ((tn, "n"), (tp, "p")) if t is not None]
-            parts.append(f"{c:.4g} * {' * '.join(labels)}")
+            parts.append(f"{c:.3g} * {' * '.join(labels)}")
         return " + ".join(parts)
 
 

@@ -1,6 +1,6 @@
 """How fast is the dashboard on a large store? Load and re-render times in a real browser.
 
-    python benchmarks/dashboard.py [--records 10000] [--loads 3]
+    python benchmarks/dashboard.py [--records 10000] [--loads 3] [--sessions 10]
 
 Builds a results store of ``--records`` records in 20 studies (copies of the committed
 example study's measured records, many repeats per point: a load test of the dashboard,
@@ -8,12 +8,22 @@ not a measurement), serves the app with `panel serve`, and drives Debian's chrom
 Playwright. Prints the median of ``--loads`` page loads from navigation to the first
 plot visible (target: at most 2 s), and the median time for a widget change (the
 Recommendations target size) to re-render the options table (target: 300 ms).
+
+Then a team sharing one server: ``--sessions`` browser sessions (separate browser
+contexts) open the same study of ``--records`` records at once, on a fresh server
+warmed by one earlier visit. Prints each session's time from navigation to its first
+plot visible (median and worst; target: worst at most 3 s) and the server process's
+resident memory before and after (target: under 50 MB more per extra session). The
+browser runs on the same machine as the server, so both share its cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -21,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,9 +39,11 @@ from scaling_lib import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "example" / "train-blocks8"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
-def build_store(folder: Path, count: int, studies: int = 20) -> None:
+def build_store(folder: Path, count: int, studies: int = 20, prefix: str = "s") -> None:
     """``count`` records in ``studies`` studies, each a 4-size x 2-worker grid with many
     repeats: copies of the example study's measured records."""
     records = []
@@ -46,7 +59,7 @@ def build_store(folder: Path, count: int, studies: int = 20) -> None:
                 group = [
                     dict(
                         r,
-                        study=f"s{s:02d}",
+                        study=f"{prefix}{s:02d}",
                         point_id=f"{point}-{batch}",
                         repeat=batch * 10 + r["repeat"],
                     )
@@ -55,7 +68,7 @@ def build_store(folder: Path, count: int, studies: int = 20) -> None:
                 ][: per_study - written]
                 if not group:
                     break
-                store.append(f"s{s:02d}", f"{point}-{batch}", group)
+                store.append(f"{prefix}{s:02d}", f"{point}-{batch}", group)
                 written += len(group)
             batch += 1
 
@@ -66,22 +79,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--loads", type=int, default=3)
-    args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    tmp = Path(tempfile.mkdtemp(prefix="scaling-lib-dashboard-"))
-    results = tmp / "results"
-    started = time.perf_counter()
-    build_store(results, args.records)
-    print(f"store of {args.records} records built in {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    n = len(ResultsStore(str(results)).load())
-    print(f"load_results of {n} records: {time.perf_counter() - started:.2f} s")
-
+@contextlib.contextmanager
+def serve(results: Path):
+    """`panel serve` of the dashboard on a free loopback port: yields (process, port)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -104,55 +104,155 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
     )
-    url = f"http://127.0.0.1:{port}/app?study=s00"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 120
+        while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                # Not the app's page: that would open a session before the measurement.
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=2)
                 break
+            except urllib.error.HTTPError:
+                break  # the server answers
             except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("panel serve did not start") from None
                 time.sleep(0.2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-            )
-            loads, changes = [], []
-            for i in range(args.loads + 1):  # the first load warms the server's imports
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                start = time.perf_counter()
-                page.goto(url)
-                page.locator("canvas").first.wait_for(state="visible", timeout=120_000)
-                if i:
-                    loads.append(time.perf_counter() - start)
-                page.locator(".bk-tab", has_text="Recommendations").click()
-                rows = page.locator(".tabulator-row:visible")
-                rows.first.wait_for(state="visible", timeout=120_000)
-                target = page.locator("input.bk-input:visible").first
-                for value in ("2e7", "3e7", "4e7"):
-                    before = rows.first.inner_text()
-                    start = time.perf_counter()
-                    target.fill(value)
-                    target.press("Enter")
-                    while rows.first.inner_text() == before:
-                        page.wait_for_timeout(5)
-                    if i:
-                        changes.append(time.perf_counter() - start)
-                page.close()
-            browser.close()
+        yield server, port
     finally:
         server.terminate()
         server.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
-    load, change = statistics.median(loads), statistics.median(changes)
+
+
+def measure_loads(results: Path, loads: int) -> None:
+    """Page loads one after another, and widget changes, on study s00."""
+    from playwright.sync_api import sync_playwright
+
+    with serve(results) as (_, port), sync_playwright() as p:
+        url = f"http://127.0.0.1:{port}/app?study=s00"
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        times, changes = [], []
+        for i in range(loads + 1):  # the first load warms the server's imports
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            start = time.perf_counter()
+            page.goto(url)
+            page.locator("canvas").first.wait_for(state="visible", timeout=120_000)
+            if i:
+                times.append(time.perf_counter() - start)
+            page.locator(".bk-tab", has_text="Recommendations").click()
+            rows = page.locator(".tabulator-row:visible")
+            rows.first.wait_for(state="visible", timeout=120_000)
+            target = page.locator("input.bk-input:visible").first
+            for value in ("2e7", "3e7", "4e7"):
+                before = rows.first.inner_text()
+                start = time.perf_counter()
+                target.fill(value)
+                target.press("Enter")
+                while rows.first.inner_text() == before:
+                    page.wait_for_timeout(5)
+                if i:
+                    changes.append(time.perf_counter() - start)
+            page.close()
+        browser.close()
+    load, change = statistics.median(times), statistics.median(changes)
     print(
-        f"navigation to first plot visible: median {load:.2f} s over {len(loads)} loads "
+        f"navigation to first plot visible: median {load:.2f} s over {len(times)} loads "
         f"(target <= 2 s: {'meets' if load <= 2 else 'MISSES'})"
     )
     print(
         f"widget change to re-rendered table: median {change * 1000:.0f} ms over "
         f"{len(changes)} changes (target <= 300 ms: {'meets' if change <= 0.3 else 'MISSES'})"
     )
+
+
+async def _first_plot(browser, url: str) -> float:
+    """Seconds from navigation to the first plot visible, in a browser session of its own."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    start = time.perf_counter()
+    await page.goto(url, timeout=300_000)
+    await page.locator("canvas").first.wait_for(state="visible", timeout=300_000)
+    return time.perf_counter() - start
+
+
+async def _sessions(
+    port: int, study: str, n: int, usage
+) -> tuple[float, list[float], tuple, tuple]:
+    from playwright.async_api import async_playwright
+
+    url = f"http://127.0.0.1:{port}/app?study={study}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # One earlier visit: the server's imports, and the study's records and fits,
+        # as on a dashboard that has been up a while. Its session stays open.
+        warm = await _first_plot(browser, url)
+        before = usage()
+        times = await asyncio.gather(*(_first_plot(browser, url) for _ in range(n)))
+        after = usage()
+        await browser.close()
+    return warm, list(times), before, after
+
+
+def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
+    """``n`` browser sessions opening ``study`` at the same time on one server."""
+    import psutil
+
+    with serve(results) as (server, port):
+        proc = psutil.Process(server.pid)
+
+        def usage() -> tuple[int, float]:  # resident bytes, CPU seconds
+            times = proc.cpu_times()
+            return proc.memory_info().rss, times.user + times.system
+
+        started = usage()
+        warm, times, before, after = asyncio.run(_sessions(port, study, n, usage))
+    mib = 2**20
+    worst, median = max(times), statistics.median(times)
+    growth = (after[0] - before[0]) / n
+    print(f"{n} concurrent sessions on one study of {records} records (one server process):")
+    print(f"  first visit to the fresh server (warms it): first plot after {warm:.2f} s")
+    print(
+        f"  navigation to first plot visible: median {median:.2f} s, worst {worst:.2f} s "
+        f"(target worst <= 3 s: {'meets' if worst <= 3 else 'MISSES'})"
+    )
+    print("  each: " + ", ".join(f"{t:.2f}" for t in sorted(times)) + " s")
+    print(
+        f"  server RSS: {started[0] / mib:.0f} MiB at start, {before[0] / mib:.0f} MiB with "
+        f"1 session, {after[0] / mib:.0f} MiB with {n + 1}: {growth / mib:.1f} MiB per extra "
+        f"session (target < 50 MB: {'meets' if growth < 50e6 else 'MISSES'})"
+    )
+    # The server handles sessions one at a time (one Bokeh event loop): its CPU time per
+    # session bounds the worst first plot from below, whatever the machine's load.
+    print(
+        f"  server CPU: {before[1] - started[1]:.1f} s for the first visit, "
+        f"{(after[1] - before[1]) / n:.2f} s per concurrent session (machine load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--loads", type=int, default=3, help="0 skips the page-load part")
+    parser.add_argument("--sessions", type=int, default=10, help="0 skips the concurrent part")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="scaling-lib-dashboard-"))
+    try:
+        if args.loads:
+            results = tmp / "results"
+            started = time.perf_counter()
+            build_store(results, args.records)
+            print(f"store of {args.records} records built in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            n = len(ResultsStore(str(results)).load())
+            print(f"load_results of {n} records: {time.perf_counter() - started:.2f} s")
+            measure_loads(results, args.loads)
+        if args.sessions:
+            shared = tmp / "shared"
+            build_store(shared, args.records, studies=1, prefix="team")
+            measure_sessions(shared, "team00", args.sessions, args.records)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

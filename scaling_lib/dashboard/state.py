@@ -9,14 +9,22 @@ Usage::
 
 Study names come from the results store's own listing; a name from a URL or a widget
 that is not a valid, existing study is refused, so nothing outside the store is read.
+
+Sessions share their work (``cache``): every StudyStore in the process that shows the
+same studies at the same version of their record files gets the same loaded DataFrame,
+and ``memo`` results (fits, diagnoses) are shared by data version and filters. A poll
+that finds one new record file fetches and parses only that file.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import param
 
 from ..errors import StoreError
-from ..store import ResultsStore, check_study_name
+from ..store import ResultsStore, check_study_name, records_to_frame
+from .cache import FITS, FRAMES
 
 __all__ = ["ALL", "StudyStore"]
 
@@ -38,10 +46,9 @@ class StudyStore(param.Parameterized):
 
     def __init__(self, **params):
         studies = params.pop("studies", None)
-        self._memo: dict[str, object] = {}
         super().__init__(**params)
         self._store = ResultsStore(self.results)
-        self._fingerprint = None
+        self._version_key: tuple = ()  # (store root, digest of the shown record files)
         available = self._store.studies()
         self.param.studies.objects = available
         chosen = [s for s in (studies or []) if self.is_study(s)] or available[-1:]
@@ -63,10 +70,11 @@ class StudyStore(param.Parameterized):
         return name in self.param.studies.objects
 
     def memo(self, key: str, compute):
-        """``compute(records)``, computed once per version of the filtered records."""
-        if key not in self._memo:
-            self._memo[key] = compute(self.records)
-        return self._memo[key]
+        """``compute(records)``, computed once per version of the filtered records and
+        shared with every session showing the same records (treat the result as read-only)."""
+        records = self.records
+        filters = (self.workload, self.backend, tuple(sorted(self.status)))
+        return FITS.get_or_compute((self._version_key, filters, key), lambda: compute(records))
 
     def calibration(self, study: str) -> dict | None:
         return self._store.load_json(study, "calibration") if self.is_study(study) else None
@@ -77,12 +85,11 @@ class StudyStore(param.Parameterized):
 
     @param.depends("studies", watch=True)
     def reload(self) -> None:
-        import pandas as pd
+        self._load(self._listing())
 
-        frames = [self._store.load(s) for s in self.studies if self.is_study(s)]
-        frames = [f for f in frames if len(f)]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        self._fingerprint = self._files()
+    def _load(self, files: dict[str, list[str]]) -> None:
+        self._version_key = (self._store.root, _digest(files))
+        df = FRAMES.get_or_compute(self._version_key, lambda: self._frame(files))
         workloads = sorted(df["workload"].unique()) if len(df) else []
         backends = sorted(df["backend"].unique()) if len(df) else []
         self.param.workload.objects = [ALL, *workloads]
@@ -95,9 +102,16 @@ class StudyStore(param.Parameterized):
         self._filter()
         self.version += 1
 
+    def _frame(self, files: dict[str, list[str]]):
+        import pandas as pd
+
+        # One frame per study (each sorted by time), studies in the order chosen.
+        frames = [records_to_frame(self._store.read_records(paths)) for paths in files.values()]
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     @param.depends("workload", "backend", "status", watch=True)
     def _filter(self) -> None:
-        self._memo = {}
         df = self.all_records
         if df is None or df.empty:
             self.records = df
@@ -107,22 +121,31 @@ class StudyStore(param.Parameterized):
             keep &= df["workload"] == self.workload
         if self.backend != ALL:
             keep &= df["backend"] == self.backend
-        self.records = df[keep].reset_index(drop=True)
+        # Nothing filtered out: share the loaded frame (copy-on-write keeps it intact)
+        # instead of a copy per session.
+        self.records = df if keep.all() else df[keep].reset_index(drop=True)
 
     def poll(self) -> bool:
         """Reload when the chosen studies' files changed; True if it reloaded."""
         available = self._store.studies()
         if available != list(self.param.studies.objects):
             self.param.studies.objects = available
-        if self._files() == self._fingerprint:
+        files = self._listing()
+        if (self._store.root, _digest(files)) == self._version_key:
             return False
-        self.reload()
+        self._load(files)
         return True
 
-    def _files(self) -> tuple:
-        names = []
-        for study in self.studies:
-            folder = f"{self._store._records_dir(study)}"
-            if self._store.fs.exists(folder):
-                names.extend(sorted(self._store.fs.ls(folder, detail=False)))
-        return tuple(names)
+    def _listing(self) -> dict[str, list[str]]:
+        """Each shown study's record files, listed fresh from the store."""
+        return {s: self._store.record_files(s) for s in self.studies if self.is_study(s)}
+
+
+def _digest(files: dict[str, list[str]]) -> str:
+    """Names the data exactly: record files are never rewritten, only added."""
+    h = hashlib.sha256()
+    for study, paths in files.items():
+        h.update(f"{study}\0{len(paths)}\0".encode())
+        for path in paths:
+            h.update(path.encode() + b"\n")
+    return h.hexdigest()

@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prediction.py
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/strategies.py
+	$(BIN)/python benchmarks/autoscale.py
 
 # On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, and a
 # small CPU-vs-GPU study with its comparison and recommendation. The extra is installed

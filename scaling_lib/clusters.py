@@ -5,7 +5,7 @@ Usage::
     with open_cluster(spec.cluster, n_workers=2, threads_per_worker=1,
                       memory_limit=2 * 2**30) as session:
         session.client.submit(...)
-        session.restart()          # after a failure: fresh workers
+        session.restart()          # after a failure: fresh workers (in place where we can)
 
 Backends: ``local`` (LocalCluster of processes), ``cuda`` (dask_cuda.LocalCUDACluster,
 imported only here and only after NVML confirms a GPU), ``address`` (an existing
@@ -79,19 +79,40 @@ class ClusterSession:
             starter()
         return self
 
-    def restart(self) -> None:
-        """Fresh workers after a failure (a dead, paused or polluted worker)."""
-        if self.spec.backend in ("local", "cuda", "class"):
+    def restart(self) -> str:
+        """Fresh workers after a failure (a dead, paused or polluted worker); says how.
+
+        Clusters started here (``local``, ``cuda``) are recreated: it takes about as long
+        as a restart, and nothing else runs on them. A cluster class (SLURM, Kubernetes)
+        keeps its scheduler and its jobs: the nannies restart the workers in place, and
+        the cluster is recreated (jobs resubmitted) only if that fails. An existing
+        cluster (``address``) is restarted in place or the sweep stops with a ClusterError.
+        """
+        if self.spec.backend in ("local", "cuda"):
             self.close()
             self.start()
-        else:
-            try:
-                self.client.restart(timeout=self.spec.connect_timeout_s)
-            except Exception as exc:  # the scheduler is gone, or workers never came back
+            return "recreated the cluster"
+        try:
+            self._restart_workers()
+        except Exception as exc:  # the scheduler is gone, or workers never came back
+            if self.spec.backend != "class":
                 raise ClusterError(
                     f"could not restart the workers at {self._where}: {exc}"
                 ) from exc
-            self._pick_workers()
+            self.close()
+            self.start()
+            return f"recreated the cluster (restarting its workers failed: {exc})"
+        return f"restarted the workers in place ({self.client.scheduler.address})"
+
+    def _restart_workers(self) -> None:
+        timeout = self.spec.connect_timeout_s
+        # Not wait_for_workers=True: that waits for every worker that was there, and a
+        # worker whose job died would never return. Wait for the count we need instead.
+        self.client.restart(timeout=timeout, wait_for_workers=False)
+        if self.cluster is not None:
+            self.cluster.scale(self.n_workers)  # a cluster class resubmits a dead job
+        self.client.wait_for_workers(self.n_workers, timeout=timeout)
+        self._pick_workers()
 
     def close(self) -> None:
         client, cluster = self.client, self.cluster

@@ -1,94 +1,93 @@
-"""NVML sampling of GPU utilisation and memory while a run goes (GPU studies only).
+"""GPU figures of a run, read on the workers (any backend: local, cuda, address, class).
 
 Usage::
 
-    with GpuSampler(devices=2) as gpu:     # imports pynvml here, not before
-        ...                                # the timed run
-    gpu.fields()  # {"gpu_utilization": 0.83, "gpu_memory_peak_bytes": ...}
-    gpu_model()   # "NVIDIA H100 80GB HBM3", or None without a GPU
+    before = client.run(lambda dask_worker: dask_worker.monitor.count)
+    ...                                                   # the timed run
+    samples = client.run(gpu_monitor_samples, since=before)
+    gpu_monitor_fields(samples)  # {"gpu_utilization": 0.83, "gpu_memory_peak_bytes": ...}
+    client.run(gpu_name)         # {"tcp://...": "NVIDIA H100 80GB HBM3" or None}
 
     before = client.run(device_spill_counters)   # on the workers; installs the counters
     ...                                          # the timed run
     after = client.run(device_spill_counters)
     device_spill_fields(before, after)  # {"gpu_bytes_spilled": ..., "gpu_bytes_unspilled": ...}
 
-LocalCUDACluster puts worker i on device i of this host, so sampling devices
-0..n-1 from the driver process sees exactly the point's GPUs.
+Every Dask worker runs a system monitor (``distributed.system_monitor.SystemMonitor``)
+that, where NVML finds a GPU, samples that worker's device (the first one it is
+allowed to see: dask-cuda gives each worker its own) every
+``distributed.admin.system-monitor.interval``: ``gpu_utilization`` in percent and
+``gpu_memory_used`` in bytes. Reading those samples on the workers gives the GPU
+figures of workers anywhere (an existing cluster's, a SLURM job's), not the devices of
+the machine running the sweep. Nothing here imports NVML.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["GpuSampler", "device_spill_counters", "device_spill_fields", "gpu_model"]
+__all__ = [
+    "GPU_MONITOR_KEYS",
+    "device_spill_counters",
+    "device_spill_fields",
+    "gpu_monitor_fields",
+    "gpu_monitor_samples",
+    "gpu_name",
+]
+
+# The system monitor's GPU quantities (present only where NVML found a GPU).
+GPU_MONITOR_KEYS = ("gpu_utilization", "gpu_memory_used")
 
 
-@functools.cache
-def gpu_model() -> str | None:
-    """Name of device 0, or None when NVML or a GPU is missing (asked once per process)."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return None
-    try:
-        name = pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(0))
-        return name.decode() if isinstance(name, bytes) else str(name)
-    except Exception:
-        return None
-    finally:
-        pynvml.nvmlShutdown()
+def gpu_name(dask_worker: Any) -> str | None:
+    """This worker's GPU model as its monitor saw it at start; None without one."""
+    return getattr(dask_worker.monitor, "gpu_name", None) or None
 
 
-class GpuSampler:
-    """Samples every ``interval`` s: mean/max utilisation and peak used memory."""
+def gpu_monitor_samples(
+    dask_worker: Any, since: Mapping[str, int]
+) -> dict[str, list[float | None]]:
+    """This worker's GPU samples since ``since[its address]`` ({} without a GPU).
 
-    def __init__(self, devices: int, interval: float = 0.05):
-        self.devices = devices
-        self.interval = interval
-        self.utilization: list[float] = []
-        self.peak_memory = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    A run shorter than one monitor interval has no sample of its own: then one is
+    taken now (``monitor.update``, what the worker's periodic callback calls), the
+    reading closest to the run.
+    """
+    monitor = dask_worker.monitor
+    if not all(k in monitor.quantities for k in GPU_MONITOR_KEYS):
+        return {}
+    start = since.get(dask_worker.address, monitor.count)
+    if monitor.count <= start:
+        monitor.update()
+    samples = monitor.range_query(start=start)
+    return {k: samples[k] for k in GPU_MONITOR_KEYS}
 
-    def __enter__(self) -> GpuSampler:
-        import pynvml
 
-        self._nvml = pynvml
-        pynvml.nvmlInit()
-        self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(self.devices)]
-        self._sample()
-        self._thread = threading.Thread(target=self._loop, name="gpu-sampler", daemon=True)
-        self._thread.start()
-        return self
+def gpu_monitor_fields(
+    samples: Mapping[str, Mapping[str, Sequence[float | None]]],
+) -> dict[str, float | None]:
+    """Record fields from each worker's monitor samples (``range_query`` dicts).
 
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self._sample()
-        self._nvml.nvmlShutdown()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def _sample(self) -> None:
-        nvml = self._nvml
-        rates = [nvml.nvmlDeviceGetUtilizationRates(h).gpu for h in self._handles]
-        used = [nvml.nvmlDeviceGetMemoryInfo(h).used for h in self._handles]
-        self.utilization.append(sum(rates) / (100.0 * len(rates)))
-        self.peak_memory = max(self.peak_memory, max(used))
-
-    def fields(self) -> dict[str, float | None]:
-        u = self.utilization
-        return {
-            "gpu_utilization": sum(u) / len(u) if u else None,
-            "gpu_memory_peak_bytes": self.peak_memory or None,
-        }
+    ``gpu_utilization``: the workers' mean utilisation over the run, as a fraction
+    (each worker's mean, then the mean over workers, so every worker's device counts
+    once whatever its sample count). ``gpu_memory_peak_bytes``: the most device memory any
+    worker's device had in use. Both None where no worker sampled a GPU. Missing
+    samples (None, as the monitor writes when a reading is not supported) are skipped.
+    """
+    means, peaks = [], []
+    for quantities in samples.values():
+        rates = [v for v in quantities.get("gpu_utilization") or () if v is not None]
+        used = [v for v in quantities.get("gpu_memory_used") or () if v is not None]
+        if rates:
+            means.append(sum(rates) / (100.0 * len(rates)))
+        if used:
+            peaks.append(max(used))
+    return {
+        "gpu_utilization": sum(means) / len(means) if means else None,
+        "gpu_memory_peak_bytes": int(max(peaks)) if peaks else None,
+    }
 
 
 def device_spill_counters(dask_worker: Any) -> dict[str, int] | None:

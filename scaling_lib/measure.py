@@ -27,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from .gpu import device_spill_counters, device_spill_fields, gpu_monitor_fields, gpu_monitor_samples
 from .workloads.base import WorkDone, Workload
 
 __all__ = ["MEASUREMENT_FIELDS", "measure_baseline_run", "measure_dask_run"]
@@ -47,7 +48,7 @@ _SECONDS_FIELDS = {
     "network": "transfer_s",
 }
 
-# Measured on GPU studies only; None on CPU runs.
+# Read on the workers (scaling_lib.gpu); None where the workers have no GPU.
 GPU_FIELDS = (
     "gpu_utilization",
     "gpu_memory_peak_bytes",
@@ -86,12 +87,12 @@ def measure_dask_run(
     params: Mapping[str, Any],
     *,
     workers: Sequence[str] | None = None,
-    gpus: int = 0,
 ) -> dict[str, Any]:
     """Time one run of ``workload`` on ``client`` and collect Dask's metrics for it.
 
-    ``gpus > 0`` (a local CUDA cluster) also samples devices 0..gpus-1 through NVML
-    and counts the bytes dask-cuda spills from device to host memory and back.
+    GPU figures come from the workers themselves, whatever the backend: utilisation
+    and device memory from each worker's system monitor (where NVML sees a GPU), and
+    the bytes dask-cuda spills from device to host memory and back. None without them.
     """
     from distributed import span
 
@@ -100,13 +101,7 @@ def measure_dask_run(
     before_sched = client.run_on_scheduler(_scheduler_metrics)
     before_workers = client.run(_worker_counters, workers=workers)
 
-    gpu_sampler: Any = contextlib.nullcontext()
-    if gpus > 0:
-        from .gpu import GpuSampler, device_spill_counters, device_spill_fields
-
-        gpu_sampler = GpuSampler(gpus)
-        before_device_spill = client.run(device_spill_counters, workers=workers)
-    with gpu_sampler, span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
+    with span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
         start = time.perf_counter()
         work = workload.run(client, built, size, params)
         wall = time.perf_counter() - start
@@ -116,11 +111,12 @@ def measure_dask_run(
     span_metrics, task_count = client.run_on_scheduler(_span_metrics, span_id=span_id)
     since = {w: c["now"] for w, c in before_workers.items()}
     transfers = client.run(_bytes_received, since=since, workers=workers)
-    peaks = client.run(
-        _memory_peak,
+    after_workers = client.run(
+        _worker_readings,
         since={w: c["monitor_count"] for w, c in before_workers.items()},
         workers=workers,
     )
+    peaks = {w: r["memory_peak"] for w, r in after_workers.items()}
 
     out_of_span = {
         k: after_sched.get(k, 0.0) - before_sched.get(k, 0.0)
@@ -136,12 +132,13 @@ def measure_dask_run(
         peak_memory_sum_bytes=sum(peaks.values()),
         memory_before_bytes=max((c["memory"] for c in before_workers.values()), default=0),
     )
-    if gpus > 0:
-        record.update(gpu_sampler.fields())
-        after_device_spill = client.run(device_spill_counters, workers=workers)
-        record.update(device_spill_fields(before_device_spill, after_device_spill))
-    else:
-        record.update(dict.fromkeys(GPU_FIELDS))
+    record.update(gpu_monitor_fields({w: r["gpu"] for w, r in after_workers.items()}))
+    record.update(
+        device_spill_fields(
+            {w: c["device_spill"] for w, c in before_workers.items()},
+            {w: r["device_spill"] for w, r in after_workers.items()},
+        )
+    )
     record.update(_work_fields(work, wall))
     steps = record["metrics"].get("steps")
     if steps:
@@ -194,13 +191,23 @@ def _span_metrics(dask_scheduler: Any, span_id: str) -> tuple[dict[tuple, float]
     return dict(span.cumulative_worker_metrics), int(sum(span.states.values()))
 
 
-def _worker_counters(dask_worker: Any) -> dict[str, float]:
+def _worker_counters(dask_worker: Any) -> dict[str, Any]:
     monitor = dask_worker.monitor
     return {
         # On the worker's clock, as its transfer log is.
         "now": time.time() + dask_worker.scheduler_delay,
         "monitor_count": monitor.count,
         "memory": monitor.proc.memory_info().rss,
+        "device_spill": device_spill_counters(dask_worker),
+    }
+
+
+def _worker_readings(dask_worker: Any, since: Mapping[str, int]) -> dict[str, Any]:
+    # After the run, in one round trip: memory peak, GPU samples, device spill totals.
+    return {
+        "memory_peak": _memory_peak(dask_worker, since),
+        "gpu": gpu_monitor_samples(dask_worker, since),
+        "device_spill": device_spill_counters(dask_worker),
     }
 
 

@@ -8,8 +8,9 @@ Usage::
 Points already in the store are skipped, so a killed sweep continues where it stopped
 (a point's records are written together, after its last repeat, so a point is stored
 whole or not at all). A point that raises, times out, loses a worker or runs out of
-memory is recorded with its status and reason, the cluster is restarted, and the
-sweep goes on. Nothing recorded is ever rewritten.
+memory is recorded with its status and reason, the workers get a clean slate (a
+cluster class's workers are restarted in place, its jobs kept; see
+``ClusterSession.restart``), and the sweep goes on. Nothing recorded is ever rewritten.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def run_study(
                     runner.record(point, records, bar, summary)
                     if records[-1]["status"] != "ok":
                         # Stored first, then a clean slate: dead, paused or polluted workers.
-                        runner.restart(session, point)
+                        how = runner.restart(session, point)
+                        say(f"point {point.point_id} {records[-1]['status']}: {how}")
     summary.elapsed_s = time.perf_counter() - started
     return summary
 
@@ -163,6 +165,7 @@ class _PointRunner:
         inputs = None
         timeout = self.spec.timeout_s
         wl, size, params = self.workload, point.size, self.params
+        gpu_model = self._gpu_model(session)
         try:
             with session.confined():
                 inputs = _call_with_timeout(timeout, wl.prepare, session.client, size, params)
@@ -177,14 +180,24 @@ class _PointRunner:
                         size,
                         params,
                         workers=session.workers,
-                        gpus=point.n_workers if session.backend == "gpu" else 0,
                     )
                     if repeat >= 0:  # warm-up runs are not recorded
-                        records.append(self._record(point, repeat, session, measurement))
+                        records.append(
+                            self._record(point, repeat, session, measurement, gpu_model=gpu_model)
+                        )
         except Exception as exc:
             status, error_type = _classify(exc, session, started)
             records.append(
-                self._record(point, len(records), session, None, status, error_type, str(exc))
+                self._record(
+                    point,
+                    len(records),
+                    session,
+                    None,
+                    status,
+                    error_type,
+                    str(exc),
+                    gpu_model=gpu_model,
+                )
             )
         finally:
             with contextlib.suppress(Exception):
@@ -214,16 +227,20 @@ class _PointRunner:
         return records
 
     @staticmethod
-    def _gpu_model(session: ClusterSession | None) -> str | None:
-        if session is None or session.backend != "gpu":
-            return None
-        from .gpu import gpu_model
+    def _gpu_model(session: ClusterSession) -> str | None:
+        """The GPU model the point's workers report (their system monitors, where NVML
+        sees a GPU, whatever the backend); None without one."""
+        from .gpu import gpu_name
 
-        return gpu_model()
-
-    def restart(self, session: ClusterSession, point: Point) -> None:
         try:
-            session.restart()
+            names = session.client.run(gpu_name, workers=session.workers)
+        except Exception:  # a worker gone: the point's own failure will say so
+            return None
+        return next((n for _, n in sorted(names.items()) if n), None)
+
+    def restart(self, session: ClusterSession, point: Point) -> str:
+        try:
+            return session.restart()
         except ClusterError:
             raise
         except Exception as exc:
@@ -240,6 +257,8 @@ class _PointRunner:
         status: str = "ok",
         error_type: str | None = None,
         error_message: str | None = None,
+        *,
+        gpu_model: str | None = None,
     ) -> dict[str, Any]:
         prov = provenance()
         backend = session.backend if session else "cpu"
@@ -276,7 +295,7 @@ class _PointRunner:
             host=prov["host"],
             host_cores=prov["host_cores"],
             host_memory_bytes=prov["host_memory_bytes"],
-            gpu_model=self._gpu_model(session),
+            gpu_model=gpu_model,
             git_commit=prov["git_commit"],
             versions=prov["versions"],
         )

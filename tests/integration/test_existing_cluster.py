@@ -3,6 +3,8 @@ the `class` backend, and the errors for clusters that cannot be reached."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scaling_lib import ClusterError, load_results, run_study
+from scaling_lib.clusters import gpu_count
 
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent))
 
@@ -146,38 +149,86 @@ def test_missing_scheduler_file_does_not_hang(tmp_path, results_dir):
         )
 
 
-def test_class_backend_builds_and_scales_a_cluster_class(results_dir):
-    run_study(
-        {
-            "study": "cls",
-            "workload": "array",
-            "params": {"chunks": 50},
-            "sizes": [200],
-            "workers": [1, 2],
-            "repeats": 1,
-            "baseline": False,
-            "cluster": {
-                "backend": "class",
-                "class_path": "distributed.LocalCluster",
-                "kwargs": {
-                    "n_workers": 0,
-                    "threads_per_worker": 1,
-                    "processes": True,
-                    "dashboard_address": None,
-                },
+def class_spec(study, workload="array", **kwargs):
+    return {
+        "study": study,
+        "workload": workload,
+        "params": {"chunks": 50},
+        "sizes": [200],
+        "workers": [1, 2],
+        "repeats": 1,
+        "baseline": False,
+        "cluster": {
+            "backend": "class",
+            "class_path": "distributed.LocalCluster",
+            "kwargs": {
+                "n_workers": 0,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": "127.0.0.1:0",
+                **kwargs,
             },
         },
-        results=results_dir,
-        progress=False,
-    )
+    }
+
+
+def test_class_backend_builds_and_scales_a_cluster_class(results_dir):
+    run_study(class_spec("cls"), results=results_dir, progress=False)
     df = load_results(results_dir, "cls")
     assert list(df["status"]) == ["ok", "ok"]
     assert set(df["cluster_kind"]) == {"class:distributed.LocalCluster"}
+    # GPU figures come from the workers' own monitors: none here, where NVML sees no GPU.
+    if gpu_count() == 0:
+        assert df[["gpu_utilization", "gpu_memory_peak_bytes", "gpu_model"]].isna().all().all()
+
+
+def note_cluster(client, size, log="", bad_size=2):
+    """A workload that notes the scheduler and worker pids it ran on; raises at ``bad_size``."""
+    seen = {"size": size, "scheduler": client.scheduler.address}
+    seen["pids"] = sorted(client.run(os.getpid).values())
+    with open(log, "a") as f:
+        f.write(json.dumps(seen) + "\n")
+    if size == bad_size:
+        raise ValueError(f"planted failure at size {size}")
+    return {"items": client.submit(abs, size, pure=False).result()}
+
+
+def _sweep_noting_clusters(tmp_path, results_dir, timeout, **cluster_kwargs):
+    log = tmp_path / "seen.jsonl"
+    spec = class_spec("restart", f"{__name__}:note_cluster", **cluster_kwargs)
+    spec.update(sizes=[1, 2, 3], workers=[2], warmup=0, params={"log": str(log)})
+    spec["cluster"]["connect_timeout_s"] = timeout
+    said = []
+    summary = run_study(spec, results=results_dir, progress=False, log=said.append)
+    seen = {row["size"]: row for row in map(json.loads, log.read_text().splitlines())}
+    return summary, seen, said
+
+
+def test_class_cluster_restarts_its_workers_in_place_after_a_failed_point(tmp_path, results_dir):
+    summary, seen, said = _sweep_noting_clusters(tmp_path, results_dir, timeout=60)
+    assert summary.statuses == {"ok": 2, "failed": 1}
+    # The same cluster (scheduler) throughout: not torn down and recreated...
+    assert seen[1]["scheduler"] == seen[2]["scheduler"] == seen[3]["scheduler"]
+    # ...with fresh worker processes after the failure, and the next point ran on them.
+    assert seen[1]["pids"] == seen[2]["pids"]
+    assert not set(seen[3]["pids"]) & set(seen[2]["pids"])
+    assert len(seen[3]["pids"]) == 2
+    assert any("restarted the workers in place" in line for line in said), said
+    df = load_results(results_dir, "restart").set_index("size")
+    assert df.loc[3, "status"] == "ok" and df.loc[2, "status"] == "failed"
+
+
+def test_class_cluster_is_recreated_when_its_workers_cannot_restart(tmp_path, results_dir):
+    # Workers without nannies (threads in this process) cannot be restarted in place: the
+    # restart waits connect_timeout_s for workers that never come back, then recreates.
+    summary, seen, said = _sweep_noting_clusters(tmp_path, results_dir, timeout=10, processes=False)
+    assert summary.statuses == {"ok": 2, "failed": 1}
+    assert seen[1]["scheduler"] == seen[2]["scheduler"] != seen[3]["scheduler"]
+    assert any("recreated the cluster (restarting its workers failed" in s for s in said), said
+    assert load_results(results_dir, "restart").set_index("size").loc[3, "status"] == "ok"
 
 
 def test_cuda_backend_without_a_gpu_says_so(results_dir):
-    from scaling_lib.clusters import gpu_count
-
     if gpu_count():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ClusterError, match="needs an NVIDIA GPU"):

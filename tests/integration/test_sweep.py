@@ -99,6 +99,19 @@ def test_rerun_skips_recorded_points_and_retry_failed_remeasures(results_dir):
     assert (retried.measured, retried.skipped) == (1, 1)
 
 
+def test_gpu_fields_come_from_the_workers_monitors_none_without_a_gpu(results_dir):
+    from distributed.diagnostics import nvml
+
+    from scaling_lib.measure import GPU_FIELDS
+
+    if nvml.device_get_count() > 0:  # what a worker's SystemMonitor asks before sampling
+        pytest.skip("NVML sees a GPU here: the workers' monitors sample it")
+    run_study(spec(sizes=[1000], repeats=1), results=results_dir, progress=False)
+    df = load_results(results_dir, "t")
+    assert (df["status"] == "ok").all()
+    assert df[[*GPU_FIELDS, "gpu_model"]].isna().all().all()
+
+
 def test_oversubscription_is_warned_and_recorded(results_dir):
     with pytest.warns(RuntimeWarning, match="oversubscribed"):
         run_study(

@@ -3,7 +3,8 @@
     panel serve dashboards/app.py --address 127.0.0.1 --port 5006
     panel serve dashboards/app.py --args --results data/results
 
-Shows data/results when it holds studies, else the committed example study.
+Shows data/results when it holds studies, else the committed example study, in the
+app's Bootstrap template (filters in the sidebar, tabs in the main area).
 """
 
 import sys
@@ -22,4 +23,4 @@ def _results_arg() -> str:
 
 if pn.state.served:
     pn.extension("tabulator")
-    App(results=_results_arg()).servable(title="Scaling Workbook")
+    App(results=_results_arg()).template().servable(title="Scaling Workbook")

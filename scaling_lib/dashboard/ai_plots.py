@@ -9,7 +9,10 @@ Usage::
     ai_plots.latency(df)             # p50/p95/p99 latency vs workers
     ai_plots.autoscale_timeline(doc) # workers over time, adaptive vs fixed, with latency
 
-Each returns a HoloViews object, or a Div saying what is missing.
+Each returns a HoloViews object, or a Div saying what is missing. Worker axes tick at
+whole worker counts; dimensions are named for what they hold (``latency_s``,
+``elapsed_s``), never a bare "seconds", so two plots of different quantities can never
+share (and stretch) one axis range.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.ai_workloads import latency_table, precision_table, strategy_table
-from .plots import CANVAS, _hvplot
+from ..formatting import fmt_number
+from .plots import CANVAS, _hvplot, worker_ticks
 
 __all__ = ["autoscale_timeline", "latency", "precision", "strategy_bytes", "strategy_time"]
 
@@ -37,16 +41,18 @@ def strategy_time(df: pd.DataFrame):
     table = strategy_table(df)
     if table.empty:
         return _empty("No training-strategy runs (workload train) in these studies.")
+    ticks = worker_ticks(table["n_workers"])
     table = table.assign(
         run=table["strategy"] + ", hidden " + table["hidden"].astype(str)
-        + ", " + table["size"].map(lambda s: f"{s:g}") + " samples"
+        + ", " + table["size"].map(fmt_number) + " samples"
     )  # fmt: skip
-    return table.hvplot.line(
+    return (table.hvplot.line(
         x="n_workers", y="wall_s", by="run", title="Training time vs workers per strategy",
         xlabel="workers", ylabel="seconds (median)", logy=True, height=300, width=460,
-    ).opts(**CANVAS) * table.hvplot.scatter(
-        x="n_workers", y="wall_s", by="run", size=40, legend=False
-    ).opts(**CANVAS)  # fmt: skip
+        xticks=ticks,
+    ) * table.hvplot.scatter(
+        x="n_workers", y="wall_s", by="run", size=40, legend=False, xticks=ticks
+    )).opts(xticks=ticks, **CANVAS)  # fmt: skip
 
 
 def strategy_bytes(df: pd.DataFrame):
@@ -58,7 +64,7 @@ def strategy_bytes(df: pd.DataFrame):
         return _empty("No multi-worker training-strategy runs in these studies.")
     label = (
         table["strategy"] + " h" + table["hidden"].astype(str) + " n" + table["size"].map(
-            lambda s: f"{s:g}") + " x" + table["n_workers"].astype(str)
+            fmt_number) + " x" + table["n_workers"].astype(str)
     )  # fmt: skip
     long = pd.concat(
         [
@@ -86,7 +92,7 @@ def precision(df: pd.DataFrame):
     if table.empty:
         return _empty("No runs with a precision error recorded (array or train workloads).")
     table = table.assign(
-        point=table["workload"] + " " + table["size"].map(lambda s: f"{s:g}")
+        point=table["workload"] + " " + table["size"].map(fmt_number)
         + " x" + table["n_workers"].astype(str),
         error=table["precision_error"].clip(lower=1e-18),
     )  # fmt: skip
@@ -107,24 +113,25 @@ def latency(df: pd.DataFrame):
     table = _dask_rows(latency_table(df))
     if table.empty:
         return _empty("No serving runs (workload serve) in these studies.")
+    ticks = worker_ticks(table["n_workers"])
     long = table.melt(
         id_vars=["n_workers", "size"],
         value_vars=["latency_p50_s", "latency_p95_s", "latency_p99_s"],
         var_name="percentile",
-        value_name="seconds",
+        value_name="latency_s",
     )
     long["line"] = (
         long["percentile"].str.extract(r"_(p\d+)_")[0]
-        + ", " + long["size"].map(lambda s: f"{s:g}") + " requests"
+        + ", " + long["size"].map(fmt_number) + " requests"
     )  # fmt: skip
     lines = long.hvplot.line(
-        x="n_workers", y="seconds", by="line", title="Request latency vs workers",
-        xlabel="workers", ylabel="seconds", height=300, width=460,
+        x="n_workers", y="latency_s", by="line", title="Request latency vs workers",
+        xlabel="workers", ylabel="seconds", height=300, width=460, xticks=ticks,
     ).opts(**CANVAS)  # fmt: skip
-    table = table.assign(requests=table["size"].map(lambda s: f"{s:g}"))
+    table = table.assign(requests=table["size"].map(fmt_number))
     rate = table.hvplot.line(
         x="n_workers", y="requests_per_s", by="requests", title="Throughput vs workers",
-        xlabel="workers", ylabel="requests / s", height=300, width=460,
+        xlabel="workers", ylabel="requests / s", height=300, width=460, xticks=ticks,
     ).opts(**CANVAS)  # fmt: skip
     return (lines + rate).cols(2)
 
@@ -138,19 +145,22 @@ def autoscale_timeline(doc: Mapping[str, Any] | None):
             "05_serving_load)."
         )
     workers = pd.concat(
-        [pd.DataFrame(doc[m]["timeline"], columns=["seconds", "workers"]).assign(cluster=m)
+        [pd.DataFrame(doc[m]["timeline"], columns=["elapsed_s", "workers"]).assign(cluster=m)
          for m in ("fixed", "adaptive")]
     )  # fmt: skip
+    counts = worker_ticks(workers["workers"])
+    ticks = list(range(0, counts[-1] + 1)) if counts and counts[-1] <= 12 else counts
     requests = pd.concat(
-        [pd.DataFrame(doc[m]["requests"], columns=["sent_s", "latency_s"]).assign(cluster=m)
+        [pd.DataFrame(doc[m]["requests"], columns=["sent_s", "request_latency_s"]).assign(cluster=m)
          for m in ("fixed", "adaptive")]
     )  # fmt: skip
     steps = workers.hvplot.step(
-        x="seconds", y="workers", by="cluster", where="post", title="Workers over time",
-        xlabel="seconds since the load started", height=300, width=460,
+        x="elapsed_s", y="workers", by="cluster", where="post", title="Workers over time",
+        xlabel="seconds since the load started", height=300, width=460, yticks=ticks,
+        ylim=(0, max(ticks, default=1) + 0.5),
     ).opts(**CANVAS)  # fmt: skip
     lat = requests.hvplot.scatter(
-        x="sent_s", y="latency_s", by="cluster", size=6, alpha=0.5,
+        x="sent_s", y="request_latency_s", by="cluster", size=6, alpha=0.5,
         title="Latency of each request", xlabel="sent at (s)", ylabel="seconds",
         height=300, width=460,
     ).opts(**CANVAS)  # fmt: skip

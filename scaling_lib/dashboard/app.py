@@ -7,6 +7,13 @@ Usage::
     scaling-lib report quick --html quick.html                      # works offline
 
     App(results="data/results", studies=["quick"])                  # in a notebook
+    App(results="data/results").template().servable()               # the served layout
+
+Served, the app is a Bootstrap template: title bar, the filters in the sidebar, the tabs
+in the main area. Its CSS and JavaScript come from Panel's own bundle, served locally:
+it renders with no network (FastListTemplate was not chosen: its design asks Google
+Fonts for Open Sans). Notebooks and the static report use the plain layout
+(``App.__panel__``), since a template cannot be embedded in either.
 
 ``?study=NAME`` in the URL picks the study; names are checked against the store's own
 list, so a URL can neither read outside the results store nor inject markup.
@@ -37,7 +44,15 @@ from .views import (
     WeakScalingView,
 )
 
-__all__ = ["EXAMPLE_RESULTS", "TABS", "App", "default_results", "serve", "write_report"]
+__all__ = [
+    "EXAMPLE_RESULTS",
+    "TABS",
+    "TITLE",
+    "App",
+    "default_results",
+    "serve",
+    "write_report",
+]
 
 EXAMPLE_RESULTS = str(Path(__file__).resolve().parents[2] / "data" / "example")
 TABS = (
@@ -53,6 +68,8 @@ TABS = (
     "AI workloads",
 )
 POLL_MS = 2000
+TITLE = "Scaling Workbook"
+HEADER_COLOR = "#2f4f6f"
 
 
 def default_results() -> str:
@@ -90,29 +107,61 @@ class App(Viewer):
         if self.live and pn.state.curdoc is not None:
             pn.state.add_periodic_callback(self.store.poll, period=POLL_MS)
 
-    def filters(self) -> pn.Row:
+    def filters(self, layout=pn.Row, width: int | None = None) -> pn.layout.ListPanel:
+        """The studies, workload, backend and status filters (a Row, or a Column for the
+        sidebar, where ``width=None`` stretches them to its width)."""
         s = self.store
-        return pn.Row(
-            pn.widgets.MultiChoice.from_param(s.param.studies, label="Studies", width=320),
-            pn.widgets.Select.from_param(s.param.workload, label="Workload", width=160),
-            pn.widgets.Select.from_param(s.param.backend, label="Backend", width=120),
-            pn.widgets.MultiChoice.from_param(s.param.status, label="Status", width=320),
+
+        def w(default: int) -> dict:
+            return {"sizing_mode": "stretch_width"} if width is None else {"width": default}
+
+        return layout(
+            pn.widgets.MultiChoice.from_param(s.param.studies, label="Studies", **w(320)),
+            pn.widgets.Select.from_param(s.param.workload, label="Workload", **w(160)),
+            pn.widgets.Select.from_param(s.param.backend, label="Backend", **w(120)),
+            pn.widgets.MultiChoice.from_param(s.param.status, label="Status", **w(320)),
+            sizing_mode="stretch_width" if width is None else None,
         )
 
-    def __panel__(self):
-        header = pn.pane.HTML(
-            "<h2 style='margin:4px 0'>Scaling Workbook</h2>"
-            f"<div style='color:#666'>results: {html.escape(self.results)}</div>"
-            + (f"<div style='color:#b00'>{html.escape(self.notice)}</div>" if self.notice else ""),
-            sizing_mode="stretch_width",
-        )
-        tabs = pn.Tabs(
+    def tabs(self) -> pn.Tabs:
+        return pn.Tabs(
             *[(name, view) for name, view in self.views.items()],
             dynamic=True,
             sizing_mode="stretch_width",
             name="tabs",
         )
-        return pn.Column(header, self.filters(), tabs, sizing_mode="stretch_width")
+
+    def _notice(self) -> pn.pane.HTML:
+        return pn.pane.HTML(
+            f"<div style='color:#b00;font-weight:600'>{html.escape(self.notice)}</div>",
+            visible=bool(self.notice),
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        """The plain layout: header, a row of filters, the tabs (notebooks, tests)."""
+        header = pn.pane.HTML(
+            f"<h2 style='margin:4px 0'>{TITLE}</h2>"
+            f"<div style='color:#666'>results: {html.escape(self.results)}</div>"
+            + (f"<div style='color:#b00'>{html.escape(self.notice)}</div>" if self.notice else ""),
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(header, self.filters(width=320), self.tabs(), sizing_mode="stretch_width")
+
+    def template(self) -> pn.template.BootstrapTemplate:
+        """The served layout: title bar, filters in the sidebar, tabs in the main area."""
+        source = pn.pane.HTML(
+            "<div style='color:#666;font-size:0.9em;overflow-wrap:anywhere'>"
+            f"results: {html.escape(self.results)}</div>",
+            sizing_mode="stretch_width",
+        )
+        return pn.template.BootstrapTemplate(
+            title=TITLE,
+            sidebar=[pn.pane.Markdown("### Filters"), self.filters(pn.Column), source],
+            main=[self._notice(), self.tabs()],
+            header_background=HEADER_COLOR,
+            sidebar_width=300,
+        )
 
 
 def write_report(study: str, results: str, path: str | Path) -> Path:
@@ -199,9 +248,9 @@ def serve(
         kwargs["basic_auth"] = basic_auth
         kwargs["cookie_secret"] = cookie_secret or __import__("secrets").token_hex(16)
 
-    def app() -> App:
+    def app():
         pn.extension("tabulator")
-        return App(results=results)
+        return App(results=results).template()
 
     pn.serve(
         {"/": app},
@@ -209,6 +258,6 @@ def serve(
         port=port,
         show=show,
         websocket_origin=[f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
-        title="Scaling Workbook",
+        title=TITLE,
         **kwargs,
     )

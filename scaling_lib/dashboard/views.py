@@ -7,7 +7,9 @@ Usage::
     RecommendationsView(store=store).table()      # the ranked options as a DataFrame
 
 Views compute with ``scaling_lib.analysis`` and draw with ``plots``; they never start a
-cluster. Text taken from records (names, error messages) is HTML-escaped.
+cluster. Text taken from records (names, error messages) is HTML-escaped. Every
+figure a view shows goes through ``scaling_lib.formatting`` (units, 3 significant
+digits) and its tables through ``tables`` (no raw floats, no dict dumps).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from ..analysis.recommend import recommend
 from ..analysis.roofline import roofline
 from ..analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
 from ..catalog import load_catalog
-from . import ai_plots, plots
+from ..formatting import fmt_bytes, fmt_number, fmt_rate, fmt_seconds
+from . import ai_plots, plots, tables
 from .state import StudyStore
 
 __all__ = [
@@ -77,8 +80,34 @@ def _lazy(render, *deps) -> pn.param.ParamFunction:
     return pn.param.ParamFunction(pn.bind(render, *deps), lazy=True, sizing_mode="stretch_width")
 
 
-def _pane(obj) -> pn.pane.HoloViews:
-    return pn.pane.HoloViews(obj, sizing_mode="stretch_width", height=360)
+def _pane(obj) -> pn.viewable.Viewable:
+    """A plot pane. A layout of plots becomes a FlexBox of its plots, which wraps onto
+    the next line where the main area is too narrow (a HoloViews layout has fixed widths
+    and would run past the right edge instead)."""
+    import holoviews as hv
+
+    # linked_axes=False: Panel otherwise links axes of the same dimension name across
+    # every pane in the document, so one plot's range (a 12 s timeline) stretched
+    # another's (latencies near 0.05 s).
+    if isinstance(obj, hv.Layout):
+        return pn.FlexBox(
+            *[pn.pane.HoloViews(item, linked_axes=False) for item in obj],
+            sizing_mode="stretch_width",
+        )
+    return pn.pane.HoloViews(obj, sizing_mode="stretch_width", height=360, linked_axes=False)
+
+
+def _table(df: pd.DataFrame) -> pn.pane.DataFrame:
+    """A static table of text (``tables`` formats it), left-aligned as text reads."""
+    return pn.pane.DataFrame(
+        df,
+        index=False,
+        escape=True,
+        text_align="start",
+        # Panel's table CSS right-aligns header cells: align them with their columns.
+        stylesheets=[".panel-df th { text-align: start; }"],
+        sizing_mode="stretch_width",
+    )
 
 
 class _View(Viewer):
@@ -98,7 +127,7 @@ class OverviewView(_View):
         out = {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if len(df) else 0}
         if len(runs):
             best = runs.loc[runs["throughput"].idxmax()]
-            out["best_throughput"] = f"{best['throughput']:.3g} {best['work_unit']}/s"
+            out["best_throughput"] = fmt_rate(best["throughput"], str(best["work_unit"]))
             table = point_table(runs)
             top = table[table["n_workers"] == table["n_workers"].max()]
             base = table[table["n_workers"] == table["n_workers"].min()]
@@ -140,7 +169,8 @@ class OverviewView(_View):
 class StrongScalingView(_View):
     """Time and speedup vs workers per size, the ideal line, and Amdahl/USL fits."""
 
-    def laws_table(self) -> pd.DataFrame:
+    def laws(self) -> pd.DataFrame:
+        """The fitted laws per size, as numbers."""
         rows = []
         for law in self.store.memo("strong_laws", strong_laws):
             rows.append(
@@ -156,6 +186,10 @@ class StrongScalingView(_View):
             )
         return pd.DataFrame(rows)
 
+    def laws_table(self) -> pd.DataFrame:
+        """The fitted laws as shown: percentages, factors, 3 significant digits."""
+        return tables.laws_table(self.laws())
+
     def __panel__(self):
         return _lazy(self._render, self.store.param.records)
 
@@ -167,7 +201,7 @@ class StrongScalingView(_View):
         return pn.Column(
             _pane(plots.strong_scaling(df)),
             pn.pane.Markdown("**Fitted laws** (Amdahl needs 2+ worker counts, USL 3+)"),
-            pn.pane.DataFrame(self.laws_table(), index=False, sizing_mode="stretch_width"),
+            _table(self.laws_table()),
             sizing_mode="stretch_width",
         )
 
@@ -191,18 +225,26 @@ class WeakScalingView(_View):
                 "<p>Weak scaling needs sizes that grow with workers "
                 "(e.g. sizes s, 2s with workers 1, 2).</p>"
             )
-            return pn.Column(_pane(plots.strong_scaling(df)) if len(dask_runs(df)) else note)
-        weak = weak.assign(per_worker=weak["size_per_worker"].map(lambda s: f"{s:g}"))
+            shown = _pane(plots.strong_scaling(df)) if len(dask_runs(df)) else note
+            return pn.Column(shown, sizing_mode="stretch_width")
+        shown = tables.weak_table(weak)
+        weak = weak.assign(per_worker=weak["size_per_worker"].map(fmt_number))
+        ticks = plots.worker_ticks(weak["n_workers"])
         plot = weak.hvplot.line(
             x="n_workers",
             y="efficiency",
             by="per_worker",
-            title="Weak-scaling efficiency",
+            title="Weak-scaling efficiency (per size per worker)",
             xlabel="workers",
             ylabel="efficiency (1 = perfect)",
-            ylim=(0, 1.2),
-        ) * weak.hvplot.scatter(x="n_workers", y="efficiency", by="per_worker", legend=False)
-        return pn.Column(_pane(plot.opts(**_CANVAS)), pn.pane.DataFrame(weak, index=False))
+            ylim=(0, max(1.2, float(weak["efficiency"].max()) * 1.1)),
+            xticks=ticks,
+        ) * weak.hvplot.scatter(
+            x="n_workers", y="efficiency", by="per_worker", legend=False, xticks=ticks
+        )
+        return pn.Column(
+            _pane(plot.opts(xticks=ticks, **_CANVAS)), _table(shown), sizing_mode="stretch_width"
+        )
 
 
 class DataScalingView(_View):
@@ -227,7 +269,7 @@ class DataScalingView(_View):
                 rows.append(
                     {
                         "size": size,
-                        "workers": str(p),
+                        "workers": plots.workers_label(p),
                         "seconds": pred.seconds,
                         # a log axis cannot show 0: floor the band at a tenth of the fit
                         "low": max(pred.low, pred.seconds / 10),
@@ -252,7 +294,9 @@ class DataScalingView(_View):
         runs = dask_runs(self._records())
         if runs["size"].nunique() < 2 if len(runs) else True:
             return _empty("Data scaling needs successful runs at 2+ sizes.")
-        measured = point_table(runs).assign(workers=lambda t: t["n_workers"].astype(str))
+        measured = point_table(runs).assign(
+            workers=lambda t: t["n_workers"].map(plots.workers_label)
+        )
         curve = self.curve()
         band = curve.hvplot.area(
             x="size",
@@ -273,10 +317,17 @@ class DataScalingView(_View):
         target = hv.VLine(self.target).opts(color="red", line_dash="dotted")
         unit = str(runs["size_unit"].iloc[0])
         time = (band * fit * dots * target).opts(
-            title=f"Time vs size: fitted T(n, p) and its interval, target {self.target:g}",
+            title="Time vs size: fitted T(n, p) and its interval, target "
+            + fmt_number(self.target),
             xlabel=unit,
             ylabel="seconds",
             **_CANVAS,
+        )
+        # The band's area would pull a log axis down to 0.01: fit it to the figures.
+        time = plots.log_axes(
+            time,
+            plots.log_range([*curve["size"], self.target]),
+            plots.log_range([*curve["low"], *curve["high"], *measured["median"]]),
         )
         limit = runs["memory_limit_bytes"].dropna()
         memory = plots.memory_scaling(runs, float(limit.max()) if len(limit) else None)
@@ -287,7 +338,7 @@ class DataScalingView(_View):
             if d.oom_size:
                 notes.append(
                     f"{d.n_workers} worker(s): predicted out of memory at size "
-                    f"{d.oom_size:.3g} (limit {d.memory_limit_bytes / 2**20:.0f} MiB)"
+                    f"{fmt_number(d.oom_size)} (limit {fmt_bytes(d.memory_limit_bytes)})"
                 )
         if not notes and len(limit):
             notes.append("no out-of-memory size in sight of the fitted memory law")
@@ -295,6 +346,7 @@ class DataScalingView(_View):
             _pane(time),
             _pane(memory),
             pn.pane.Markdown("\n".join(f"- {html.escape(n)}" for n in notes)),
+            sizing_mode="stretch_width",
         )
 
 
@@ -302,17 +354,8 @@ class BottlenecksView(_View):
     """Where time went per point, and the ranked diagnosis with its evidence."""
 
     def findings(self) -> pd.DataFrame:
-        rows = [
-            {
-                "score": round(f.score, 2),
-                "bottleneck": f.name,
-                "evidence": f.summary,
-                "figures": ", ".join(f"{k}={v}" for k, v in f.evidence.items())[:200],
-                "fix": f.fix,
-            }
-            for f in self.store.memo("diagnose", diagnose)
-        ]
-        return pd.DataFrame(rows)
+        """The ranked diagnosis as shown: each finding's figures as readable text."""
+        return tables.findings_table(self.store.memo("diagnose", diagnose))
 
     def __panel__(self):
         return _lazy(self._render, self.store.param.records)
@@ -324,7 +367,8 @@ class BottlenecksView(_View):
         return pn.Column(
             plot,
             pn.pane.Markdown("**Diagnosis** (strongest first)"),
-            pn.pane.DataFrame(self.findings(), index=False, sizing_mode="stretch_width"),
+            _table(self.findings()),
+            sizing_mode="stretch_width",
         )
 
 
@@ -389,6 +433,7 @@ class RooflineView(_View):
                 "Median fraction of the roof: "
                 + html.escape(", ".join(f"{k}: {v}" for k, v in summary.items()))
             ),
+            sizing_mode="stretch_width",
         )
 
 
@@ -419,6 +464,7 @@ class RecommendationsView(_View):
             page_size=15,
             sizing_mode="stretch_width",
             disabled=True,
+            show_index=False,
         )
         self._assumptions = pn.pane.Markdown(sizing_mode="stretch_width")
         self._shown = False
@@ -449,7 +495,9 @@ class RecommendationsView(_View):
                     "count": o.count,
                     "workers": o.workers,
                     "seconds": round(o.seconds, 3),
-                    "seconds_interval": f"{o.seconds_low:.3g}-{o.seconds_high:.3g}",
+                    "seconds_interval": " to ".join(
+                        map(fmt_seconds, (o.seconds_low, o.seconds_high))
+                    ),
                     f"cost_{rec.currency}": round(o.cost, 5),
                     "memory_ok": o.feasible,
                     "meets_deadline": o.meets_deadline,
@@ -461,11 +509,11 @@ class RecommendationsView(_View):
         )
 
     def __panel__(self):
-        widgets = pn.Row(
-            pn.widgets.FloatInput.from_param(self.param.target, label="Target size"),
-            pn.widgets.FloatInput.from_param(self.param.deadline, label="Deadline (s)"),
-            pn.widgets.FloatInput.from_param(self.param.budget, label="Budget per run"),
-            pn.widgets.Select.from_param(self.param.pricing, label="Pricing"),
+        widgets = pn.Row(  # 4 x 220 px: fits the main area beside the template's sidebar
+            pn.widgets.FloatInput.from_param(self.param.target, label="Target size", width=220),
+            pn.widgets.FloatInput.from_param(self.param.deadline, label="Deadline (s)", width=220),
+            pn.widgets.FloatInput.from_param(self.param.budget, label="Budget per run", width=220),
+            pn.widgets.Select.from_param(self.param.pricing, label="Pricing", width=220),
         )
         return pn.Column(widgets, _lazy(self._first_show), sizing_mode="stretch_width")
 
@@ -499,7 +547,7 @@ class RecommendationsView(_View):
             return
         table = self.table(rec)
         self._message.visible = False
-        self._table.value = table  # the answer first
+        self._table.value = tables.options_table(table, rec.currency)  # the answer first
         self._table.visible = True
         rest = functools.partial(self._update_rest, rec, table)
         pn.state.execute(rest, schedule=True) if schedule else rest()
@@ -519,11 +567,13 @@ class RecommendationsView(_View):
             o = rec.cheapest_meeting_deadline
             picks.append(
                 f"Cheapest meeting the deadline: {o.count} x {o.instance} "
-                f"({o.seconds:.3g} s, {o.cost:.4f} {rec.currency})"
+                f"({fmt_seconds(o.seconds)}, {fmt_number(o.cost)} {rec.currency} per run)"
             )
         if rec.fastest_within_budget:
             o = rec.fastest_within_budget
-            picks.append(f"Fastest within budget: {o.count} x {o.instance} ({o.seconds:.3g} s)")
+            picks.append(
+                f"Fastest within budget: {o.count} x {o.instance} ({fmt_seconds(o.seconds)})"
+            )
         picks.append(f"Knee (efficiency >= 50%): {rec.knee_workers} workers")
         picks.append(f"Single process vs cluster: {rec.baseline_note}")
         gpu = (
@@ -541,6 +591,7 @@ class RecommendationsView(_View):
     @staticmethod
     def _scatter(data: pd.DataFrame):
         import holoviews as hv
+        from bokeh.models import NumeralTickFormatter
 
         return hv.Points(
             data, kdims=["seconds", data.columns[1]], vdims=["instance", "count", "workers"]
@@ -556,6 +607,9 @@ class RecommendationsView(_View):
             responsive=True,
             height=340,
             title="Options: predicted time vs cost per run",
+            xlabel="predicted time (s)",
+            ylabel=f"cost per run ({data.columns[1].removeprefix('cost_')})",
+            yformatter=NumeralTickFormatter(format="0.[0000]"),  # 0.01, not 10^-2
             **_CANVAS,
         )
 
@@ -616,8 +670,8 @@ class RunsView(_View):
         plot = counts.hvplot.bar(x="status", y="runs", title="Runs by status", height=220).opts(
             **_CANVAS
         )
-        view = table.assign(timestamp=table["timestamp"].astype(str))
-        return pn.Column(
+        view = tables.runs_table(table)
+        return pn.Column(  # stretch_width: the wide table scrolls inside the main area
             _pane(plot),
             pn.widgets.FileDownload(callback=self.csv, filename="runs.csv", label="Download CSV"),
             pn.widgets.Tabulator(
@@ -626,8 +680,10 @@ class RunsView(_View):
                 page_size=20,
                 disabled=True,
                 header_filters=True,
+                show_index=False,
                 sizing_mode="stretch_width",
             ),
+            sizing_mode="stretch_width",
         )
 
 
@@ -687,7 +743,10 @@ class CompareView(_View):
         if table.empty:
             return _empty("Pick two studies with successful runs at the same sizes and workers.")
         table = table.assign(
-            point=[f"{s:g} x {w}w" for s, w in zip(table["size"], table["n_workers"], strict=True)]
+            point=[
+                f"{fmt_number(s)} x {w}w"
+                for s, w in zip(table["size"], table["n_workers"], strict=True)
+            ]
         )
         plot = table.hvplot.bar(
             x="point",
@@ -707,7 +766,8 @@ class CompareView(_View):
         return pn.Column(
             pn.pane.Markdown(note),
             _pane(plot),
-            pn.pane.DataFrame(table.drop(columns="point"), index=False),
+            _table(tables.compare_table(table)),
+            sizing_mode="stretch_width",
         )
 
 

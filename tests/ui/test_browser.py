@@ -1,4 +1,5 @@
-"""The served dashboard in a real browser: loads clean, every tab draws, widgets react.
+"""The served dashboard in a real browser: loads clean, every tab draws, widgets react,
+and nothing is fetched from outside the server (it works offline).
 
 Screenshots of every tab go to tests/artifacts/ (git-ignored) for a reviewer to look at.
 """
@@ -21,11 +22,23 @@ VISIBLE_S = 30_000  # ms: generous on a loaded 2-core machine; benchmarks measur
 
 
 def open_page(browser, url):
+    """The page, and a list that collects console errors, page errors, dialogs and any
+    request for something outside the server (which would fail offline)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    server = url.split("/app")[0]
+    # Listening, not routing: routing every request through Playwright slows the page.
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((server, "data:", "blob:", "ws://127.0.0.1"))
+            else problems.append(f"outside request: {r.url}")
+        ),
+    )
     page.goto(url)
     page.locator("canvas").first.wait_for(state="visible", timeout=VISIBLE_S)
     return page, problems
@@ -42,12 +55,18 @@ def visible_canvas(page):
 def test_every_tab_renders_a_plot_without_console_errors(browser, served):
     url, _ = served
     page, problems = open_page(browser, url + "?study=train-blocks8")
+    # The template: a title bar, the filters in the sidebar, the tabs in the main area.
+    assert page.locator("#header", has_text="Scaling Workbook").is_visible()
+    sidebar = page.locator("#sidebar")
+    for label in ("Studies", "Workload", "Backend", "Status"):
+        assert sidebar.get_by_text(label, exact=True).first.is_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name in TABS:
         click_tab(page, name)
         visible_canvas(page)
         page.wait_for_timeout(300)
-        page.screenshot(path=str(ARTIFACTS / f"tab-{name.lower().replace(' ', '-')}.png"))
+        shot = ARTIFACTS / f"tab-{name.lower().replace(' ', '-')}.png"
+        page.screenshot(path=str(shot), full_page=True)
     assert problems == []
 
 

@@ -83,7 +83,7 @@ def _megabytes(x) -> str:
 _SUMMARY = {
     "runner": ("runner", _text),
     "size": ("size", fmt_number),
-    "workers": ("workers", fmt_number),
+    "workers": ("workers", _text),
     "runs": ("runs", fmt_number),
     "status": ("status", _text),
     "wall_s_median": ("time (median)", fmt_seconds),
@@ -104,7 +104,13 @@ def human_summary(table: pd.DataFrame) -> pd.DataFrame:
         throughput=[
             fmt_throughput(x, unit)
             for x, unit in zip(table["throughput_median"], table["unit"], strict=True)
-        ]
+        ],
+        # The single-process baseline has no Dask workers: '-' rather than a 0 that reads
+        # like a cluster of none.
+        workers=[
+            "-" if runner == "baseline" else fmt_number(n)
+            for runner, n in zip(table["runner"], table["workers"], strict=True)
+        ],
     )
     return human_frame(table, _SUMMARY)
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..formatting import fmt_number
 from .scaling import NOISY_CV, dask_runs, point_table, strong_laws
 
 __all__ = ["RULES", "Finding", "diagnose", "time_shares"]
@@ -259,7 +260,7 @@ def _serial_section(df, runs, shares) -> Finding | None:
     return Finding(
         "serial-section",
         float(min(1.0, s)),
-        f"Amdahl fit at size {law.size:g}: {s:.0%} of the one-worker time does not "
+        f"Amdahl fit at size {fmt_number(law.size)}: {s:.0%} of the one-worker time does not "
         f"parallelise (speedup can never pass {law.amdahl.max_speedup:.1f}x)",
         {"serial_fraction": s, "se": law.amdahl.se.get("serial_fraction"), "size": law.size},
         "find the serial part (client-side loops, a final single-task reduction, the driver's "
@@ -313,7 +314,7 @@ def _not_worth_distributing(df, runs, shares) -> Finding | None:
         "not-worth-distributing",
         0.9 if share == 1 else 0.5,
         f"the single-process baseline beats the best Dask run at {len(wins)} of "
-        f"{len(both)} sizes (up to {wins.index.max():g})",
+        f"{len(both)} sizes (up to {fmt_number(wins.index.max())})",
         {"baseline_vs_dask_seconds": {f"{k:g}": v for k, v in both.to_dict("index").items()}},
         "below that size stay in one process; distribute only where data outgrows one "
         "machine's memory or the run outgrows its deadline",

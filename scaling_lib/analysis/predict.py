@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..formatting import fmt_number
 from .fit import TwoParameterModel, fit_ernest, fit_two_parameter
 from .scaling import NOISY_CV, dask_runs, point_table
 
@@ -127,7 +128,7 @@ class TimeModel:
         warnings = []
         if size_ratio > FAR_EXTRAPOLATION:
             warnings.append(
-                f"size is {size_ratio:.0f}x the largest measured ({self.n.max():g}): "
+                f"size is {size_ratio:.0f}x the largest measured ({fmt_number(self.n.max())}): "
                 "measure a larger size to trust this"
             )
         if workers_ratio > FAR_EXTRAPOLATION:
@@ -160,8 +161,9 @@ def _fixed_cost_note(n, t, work) -> str | None:
     time_growth = np.median(t[top]) / np.median(t[below])
     if work_growth > 1.5 and time_growth < work_growth**FIXED_COST_ELASTICITY:
         return (
-            f"fixed costs dominate even the largest measured sizes (from {sizes[-2]:g} to "
-            f"{sizes[-1]:g} time grew {time_growth:.2f}x while work grew {work_growth:.1f}x): "
+            "fixed costs dominate even the largest measured sizes (from "
+            f"{fmt_number(sizes[-2])} to {fmt_number(sizes[-1])} time grew "
+            f"{time_growth:.2f}x while work grew {work_growth:.1f}x): "
             "extrapolating from them is unreliable; measure sizes where time grows with "
             "the work"
         )

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..formatting import fmt_number
 from .fit import fit_pmnf
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
@@ -191,8 +192,9 @@ def recommend(
         f"an instance vCPU is {core_speed:g}x as fast as a core of the measured host "
         f"({runs['host'].iloc[0]}, {int(runs['host_cores'].iloc[0])} cores); pass core_speed "
         "to change this",
-        f"time model fitted on sizes {sorted(runs['size'].unique().tolist())} and workers "
-        f"{sorted(runs['n_workers'].unique().tolist())}: {model.model}",
+        f"time model fitted on sizes "
+        f"{', '.join(fmt_number(v) for v in sorted(runs['size'].unique()))} and workers "
+        f"{', '.join(fmt_number(v) for v in sorted(runs['n_workers'].unique()))}: {model.model}",
         "intervals: the 90% bootstrap over repeats, widened by the model's cross-validation "
         "error and by the other model forms the data could not rule out"
         + (
@@ -333,8 +335,9 @@ def _baseline_crossover(df: pd.DataFrame, model: TimeModel, target: float):
         return None, f"the cluster ({p:g} workers) beats one process at every size modelled"
     if not cluster_wins.any():
         return math.inf, (
-            f"one process beats the cluster ({p:g} workers) at every size up to {grid[-1]:.3g}"
+            f"one process beats the cluster ({p:g} workers) at every size up to "
+            f"{fmt_number(grid[-1])}"
         )
     first = int(np.argmax(cluster_wins))
     size = float(grid[first])
-    return size, f"below about {size:.3g} one process is faster than {p:g} workers"
+    return size, f"below about {fmt_number(size)} one process is faster than {p:g} workers"

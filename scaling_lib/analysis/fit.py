@@ -122,9 +122,13 @@ class Term:
 
     def __call__(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        out = x ** float(self.exponent)
-        if self.k:
-            out = out * np.log2(x) ** self.k
+        # Model search evaluates every term on every grid, sizes of 0 and 1 included, where
+        # log2 is -inf or 0: the values are right (the term is skipped or scores badly),
+        # and NumPy's warnings would only reach the user's notebook as noise.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = x ** float(self.exponent)
+            if self.k:
+                out = out * np.log2(x) ** self.k
         return out
 
     def label(self, var: str = "n") -> str:

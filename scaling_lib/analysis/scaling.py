@@ -14,8 +14,10 @@ Pure: DataFrames in, DataFrames and dataclasses out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy import optimize
 
@@ -180,10 +182,14 @@ def _size_reaching(model: PmnfModel, level: float, start: float) -> float | None
         return None
     if model.predict([start])[0] >= level:
         return float(start)
-    hi = start
+    hi = float(start)
     for _ in range(200):
         hi *= 2
-        if model.predict([hi])[0] >= level:
+        if not math.isfinite(hi):
+            return None  # the level lies beyond any size a float can hold: never reached
+        with np.errstate(over="ignore", invalid="ignore"):
+            reached = model.predict([hi])[0] >= level
+        if reached:
             break
     else:
         return None

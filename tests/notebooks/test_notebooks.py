@@ -35,7 +35,12 @@ def shown(path: Path, mime: str) -> str:
 
 
 def printed(path: Path) -> str:
-    return "".join(o.get("text", "") for o in outputs(path) if o.output_type == "stream")
+    """What the notebook printed to stdout (warnings on stderr are not text dumps)."""
+    return "".join(
+        o.get("text", "")
+        for o in outputs(path)
+        if o.output_type == "stream" and o.get("name") == "stdout"
+    )
 
 
 def assert_clean_with_plots(path: Path, plots: int) -> None:

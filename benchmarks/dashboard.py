@@ -14,7 +14,9 @@ contexts) open the same study of ``--records`` records at once, on a fresh serve
 warmed by one earlier visit. Prints each session's time from navigation to its first
 plot visible (median and worst; target: worst at most 3 s) and the server process's
 resident memory before and after (target: under 50 MB more per extra session). The
-browser runs on the same machine as the server, so both share its cores.
+browser runs on the same machine as the server, so both share its cores, and with
+whatever else runs there: the load average is printed at the start and after each
+part, so every figure says what it ran beside.
 """
 
 from __future__ import annotations
@@ -199,9 +201,20 @@ def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
     with serve(results) as (server, port):
         proc = psutil.Process(server.pid)
 
-        def usage() -> tuple[int, float]:  # resident bytes, CPU seconds
+        def usage() -> tuple[int, float, float]:  # server RSS, server and browser CPU s
             times = proc.cpu_times()
-            return proc.memory_info().rss, times.user + times.system
+            return proc.memory_info().rss, times.user + times.system, browser_cpu()
+
+        def browser_cpu() -> float:
+            # Chromium's processes descend from this one (through Playwright's driver);
+            # the server is this process's child too, and is left out.
+            total = 0.0
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if child.pid != server.pid and "chrom" in child.name().lower():
+                        times = child.cpu_times()
+                        total += times.user + times.system
+            return total
 
         started = usage()
         warm, times, before, after = asyncio.run(_sessions(port, study, n, usage))
@@ -227,6 +240,21 @@ def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
         f"{(after[1] - before[1]) / n:.2f} s per concurrent session (machine load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
+    # The browsers share the machine's cores with the server: their CPU bounds the worst
+    # first plot from below too (a lower bound: processes that exited are not counted).
+    print(
+        f"  browser CPU (chromium processes): {(after[2] - before[2]) / n:.2f} s per "
+        "concurrent session"
+    )
+
+
+def load_line(when: str) -> str:
+    """The machine's load average, so every figure says what it ran beside."""
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"machine load average {when}: {one:.2f} (1 min), {five:.2f} (5 min), "
+        f"{fifteen:.2f} (15 min) on {os.cpu_count()} cores"
+    )
 
 
 def main() -> None:
@@ -237,6 +265,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="scaling-lib-dashboard-"))
+    print(load_line("at start"), flush=True)
     try:
         if args.loads:
             results = tmp / "results"
@@ -247,10 +276,12 @@ def main() -> None:
             n = len(ResultsStore(str(results)).load())
             print(f"load_results of {n} records: {time.perf_counter() - started:.2f} s")
             measure_loads(results, args.loads)
+            print(load_line("after the page loads"), flush=True)
         if args.sessions:
             shared = tmp / "shared"
             build_store(shared, args.records, studies=1, prefix="team")
             measure_sessions(shared, "team00", args.sessions, args.records)
+            print(load_line("after the sessions"), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -21,6 +21,8 @@ def _results_arg() -> str:
     return default_results()
 
 
-if pn.state.served:
+# What pn.state.served checks, without its inspect.stack(), which reads the source of
+# every frame on the server's deep stack for every new session.
+if __name__.startswith("bokeh_app_"):
     pn.extension("tabulator")
     App(results=_results_arg()).template().servable(title="Scaling Workbook")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import panel as pn
@@ -48,25 +49,28 @@ __all__ = [
     "EXAMPLE_RESULTS",
     "TABS",
     "TITLE",
+    "VIEW_CLASSES",
     "App",
+    "LazyViews",
     "default_results",
     "serve",
     "write_report",
 ]
 
 EXAMPLE_RESULTS = str(Path(__file__).resolve().parents[2] / "data" / "example")
-TABS = (
-    "Overview",
-    "Strong scaling",
-    "Weak scaling",
-    "Data scaling",
-    "Bottlenecks",
-    "Roofline",
-    "Recommendations",
-    "Runs",
-    "Compare",
-    "AI workloads",
-)
+VIEW_CLASSES = {
+    "Overview": OverviewView,
+    "Strong scaling": StrongScalingView,
+    "Weak scaling": WeakScalingView,
+    "Data scaling": DataScalingView,
+    "Bottlenecks": BottlenecksView,
+    "Roofline": RooflineView,
+    "Recommendations": RecommendationsView,
+    "Runs": RunsView,
+    "Compare": CompareView,
+    "AI workloads": AIWorkloadsView,
+}
+TABS = tuple(VIEW_CLASSES)
 POLL_MS = 2000
 TITLE = "Scaling Workbook"
 HEADER_COLOR = "#2f4f6f"
@@ -75,6 +79,30 @@ HEADER_COLOR = "#2f4f6f"
 def default_results() -> str:
     """data/results when it holds studies, else the committed example study."""
     return DEFAULT_RESULTS if ResultsStore(DEFAULT_RESULTS).studies() else EXAMPLE_RESULTS
+
+
+class LazyViews(Mapping):
+    """The tabs' views by tab name, each built on first access (then kept)."""
+
+    def __init__(self, store: StudyStore):
+        self._store = store
+        self._built: dict[str, Viewer] = {}
+
+    def __getitem__(self, name: str) -> Viewer:
+        if name not in self._built:
+            self._built[name] = VIEW_CLASSES[name](store=self._store)  # KeyError if unknown
+        return self._built[name]
+
+    @property
+    def built(self) -> tuple[str, ...]:
+        """The tabs whose views exist so far, in the order they were built."""
+        return tuple(self._built)
+
+    def __iter__(self):
+        return iter(TABS)
+
+    def __len__(self) -> int:
+        return len(TABS)
 
 
 class App(Viewer):
@@ -92,20 +120,23 @@ class App(Viewer):
         refused = [s for s in requested if not self.store.is_study(s)]
         if refused:
             self.notice = f"No study named {refused[0]!r} in this results store."
-        self.views = {
-            "Overview": OverviewView(store=self.store),
-            "Strong scaling": StrongScalingView(store=self.store),
-            "Weak scaling": WeakScalingView(store=self.store),
-            "Data scaling": DataScalingView(store=self.store),
-            "Bottlenecks": BottlenecksView(store=self.store),
-            "Roofline": RooflineView(store=self.store),
-            "Recommendations": RecommendationsView(store=self.store),
-            "Runs": RunsView(store=self.store),
-            "Compare": CompareView(store=self.store),
-            "AI workloads": AIWorkloadsView(store=self.store),
-        }
+        # Each tab's view is built the first time something asks for it (its tab opened,
+        # a test, a notebook): a session that only looks at the Overview builds one view.
+        self.views = LazyViews(self.store)
         if self.live and pn.state.curdoc is not None:
-            pn.state.add_periodic_callback(self.store.poll, period=POLL_MS)
+            self._start_polling()
+
+    def _start_polling(self) -> None:
+        """Poll the store every POLL_MS in this session (stopped when the session ends).
+
+        A background callback: Panel marks every other callback "busy", which flips the
+        busy indicator of every open session. With ten sessions polling every 2 s that
+        was about a hundred indicator updates a second: a seventh of the server's time in
+        a profile of ten concurrent sessions.
+        """
+        from panel.io.callbacks import PeriodicCallback
+
+        PeriodicCallback(callback=self.store.poll, period=POLL_MS, background=True).start()
 
     def filters(self, layout=pn.Row, width: int | None = None) -> pn.layout.ListPanel:
         """The studies, workload, backend and status filters (a Row, or a Column for the
@@ -124,17 +155,34 @@ class App(Viewer):
         )
 
     def tabs(self) -> pn.Tabs:
-        return pn.Tabs(
-            *[(name, view) for name, view in self.views.items()],
+        """The tabs: the Overview is built at once, every other tab when first opened.
+
+        Unopened tabs hold an empty Column, so a new session pays for one view instead
+        of ten (building all ten was about a third of a session's server CPU); opening
+        a tab puts its view in its Column.
+        """
+        first, *others = TABS
+        tabs = pn.Tabs(
+            (first, self.views[first]),
+            *[(name, pn.Column(sizing_mode="stretch_width")) for name in others],
             dynamic=True,
             sizing_mode="stretch_width",
             name="tabs",
         )
 
-    def _notice(self) -> pn.pane.HTML:
+        def opened(event) -> None:
+            holder = tabs[event.new]
+            if isinstance(holder, pn.Column) and not holder.objects:
+                holder.objects = [self.views[TABS[event.new]]]
+
+        tabs.param.watch(opened, "active")
+        return tabs
+
+    def _notice(self) -> pn.viewable.Viewable:
+        if not self.notice:
+            return pn.Spacer(height=0)
         return pn.pane.HTML(
             f"<div style='color:#b00;font-weight:600'>{html.escape(self.notice)}</div>",
-            visible=bool(self.notice),
             sizing_mode="stretch_width",
         )
 
@@ -150,15 +198,23 @@ class App(Viewer):
 
     def template(self) -> pn.template.BootstrapTemplate:
         """The served layout: title bar, filters in the sidebar, tabs in the main area."""
-        source = pn.pane.HTML(
-            "<div style='color:#666;font-size:0.9em;overflow-wrap:anywhere'>"
-            f"results: {html.escape(self.results)}</div>",
+        sidebar = pn.Column(
+            pn.pane.HTML("<h3 style='margin:0'>Filters</h3>"),
+            self.filters(pn.Column),
+            pn.pane.HTML(
+                "<div style='color:#666;font-size:0.9em;overflow-wrap:anywhere'>"
+                f"results: {html.escape(self.results)}</div>",
+                sizing_mode="stretch_width",
+            ),
             sizing_mode="stretch_width",
         )
+        # One root per area: Bokeh walks the whole document on every root added, so
+        # fewer roots make a session's document cheaper to build.
+        main = pn.Column(self._notice(), self.tabs(), sizing_mode="stretch_width")
         return pn.template.BootstrapTemplate(
             title=TITLE,
-            sidebar=[pn.pane.Markdown("### Filters"), self.filters(pn.Column), source],
-            main=[self._notice(), self.tabs()],
+            sidebar=[sidebar],
+            main=[main],
             header_background=HEADER_COLOR,
             sidebar_width=300,
         )

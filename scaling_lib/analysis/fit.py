@@ -168,8 +168,8 @@ class PmnfModel:
 
     def __str__(self) -> str:
         if self.term is None:
-            return f"{self.c0:.5g}"
-        return f"{self.c0:.5g} + {self.c1:.5g} * {self.term.label(self.var)}"
+            return f"{self.c0:.3g}"
+        return f"{self.c0:.3g} + {self.c1:.3g} * {self.term.label(self.var)}"
 
 
 def _means(x, y) -> tuple[np.ndarray, np.ndarray]:

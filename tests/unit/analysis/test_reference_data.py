@@ -92,7 +92,8 @@ def test_extrap_documentation_example():
     assert model.term == Term(5, 4, 1)
     assert model.c0 == pytest.approx(2.8183276094059404, rel=1e-6)
     assert model.c1 == pytest.approx(0.48270031135124886, rel=1e-6)
-    assert str(model) == "2.8183 + 0.4827 * p^(5/4) * log2(p)"
+    # Extra-P prints "2.8183 + 0.4827 * p^(5/4) * log2(p)"; we print 3 significant digits.
+    assert str(model) == "2.82 + 0.483 * p^(5/4) * log2(p)"
 
 
 def test_extrap_one_parameter_1():

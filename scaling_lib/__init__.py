@@ -6,6 +6,8 @@ Usage::
 
     summary = sl.run_study("examples/quick.yaml")       # measure, append to data/results
     df = sl.load_results("data/results", study="quick") # one row per measured run
+    trace = sl.load_trace("quick", df.point_id[0], 0)   # the tasks and transfers of a run
+    sim = sl.simulate_study("quick", workers=[16, 64])   # its graph replayed on more workers
 
 Nothing here starts a cluster, a server or a GPU context at import time.
 """
@@ -14,6 +16,8 @@ from .errors import ClusterError, ScalingLibError, SpecError, StoreError, Worklo
 from .spec import ClusterSpec, StudySpec, load_spec
 from .store import ResultsStore, load_results
 from .sweep import SweepSummary, run_study
+from .traces import TaskTrace, load_trace
+from .what_if import simulate_study
 from .workloads import WorkDone, Workload, available_workloads, get_workload, workload
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "StoreError",
     "StudySpec",
     "SweepSummary",
+    "TaskTrace",
     "WorkDone",
     "Workload",
     "WorkloadError",
@@ -32,6 +37,8 @@ __all__ = [
     "get_workload",
     "load_results",
     "load_spec",
+    "load_trace",
     "run_study",
+    "simulate_study",
     "workload",
 ]

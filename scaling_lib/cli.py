@@ -10,6 +10,7 @@ Usage::
     scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
+    scaling-lib simulate quick --workers 4,8,16,64 [--size N] [--bandwidth 10Gbit/s] [--json]
     scaling-lib autoscale serve-load --profile 3@10,6@45,3@10 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
 
@@ -129,6 +130,17 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(handler=_cmd_recommend)
 
+    sim = sub.add_parser(
+        "simulate", help="replay a study's measured task graphs on more workers (what-if)"
+    )
+    sim.add_argument("study")
+    sim.add_argument("--workers", default="4,8,16,64", help="worker counts, e.g. 4,8,16,64")
+    sim.add_argument("--size", type=float, help="a traced size (default: the largest)")
+    sim.add_argument("--bandwidth", help="network per worker for the target, e.g. 10Gbit/s")
+    sim.add_argument("--results", default=DEFAULT_RESULTS)
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(handler=_cmd_simulate)
+
     auto = sub.add_parser(
         "autoscale",
         help="bursty request load on a fixed vs an adaptive local cluster (serve workload)",
@@ -230,6 +242,46 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     result = recommendation_dict(rec)
     print(json.dumps(result, indent=2) if args.json else recommendation_text(result, args.top))
     return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .errors import SpecError
+    from .what_if import simulate_study, simulation_text
+
+    workers = []
+    for item in args.workers.split(","):
+        try:
+            value = int(item)
+        except ValueError:
+            raise SpecError("--workers", f"{item!r} is not a whole number") from None
+        if not 1 <= value <= 10_000:
+            raise SpecError("--workers", f"{value} is not between 1 and 10,000")
+        workers.append(value)
+    if args.size is not None and not args.size > 0:
+        raise SpecError("--size", f"must be positive, got {args.size:g}")
+    bandwidth = _rate(args.bandwidth) if args.bandwidth else None
+    sim = simulate_study(
+        args.study, args.results, workers=workers, size=args.size, bandwidth_Bps=bandwidth
+    ).to_dict()
+    print(json.dumps(sim, indent=2) if args.json else simulation_text(sim))
+    return 0
+
+
+def _rate(text: str) -> float:
+    """Bytes per second from '10Gbit/s', '1.25GB/s', '500MiB/s' or a plain number."""
+    from dask.utils import parse_bytes
+
+    from .errors import SpecError
+
+    raw = text.strip().removesuffix("/s")
+    try:
+        bits = raw.lower().endswith("bit")
+        value = parse_bytes(raw[:-3] + "B") / 8 if bits else parse_bytes(raw)
+    except (ValueError, TypeError):
+        raise SpecError("--bandwidth", f"{text!r} is not a rate like 10Gbit/s or 1GB/s") from None
+    if not value > 0:
+        raise SpecError("--bandwidth", f"must be positive, got {text!r}")
+    return float(value)
 
 
 def _cmd_autoscale(args: argparse.Namespace) -> int:

@@ -87,8 +87,13 @@ def measure_dask_run(
     params: Mapping[str, Any],
     *,
     workers: Sequence[str] | None = None,
+    tracer: Any = None,
 ) -> dict[str, Any]:
     """Time one run of ``workload`` on ``client`` and collect Dask's metrics for it.
+
+    With a ``tracer`` (``trace_capture.RunTracer``) the run's task graph is recorded
+    by a scheduler plugin installed before the timer starts and read after it stops;
+    the trace is left in ``tracer.last``.
 
     GPU figures come from the workers themselves, whatever the backend: utilisation
     and device memory from each worker's system monitor (where NVML sees a GPU), and
@@ -101,10 +106,19 @@ def measure_dask_run(
     before_sched = client.run_on_scheduler(_scheduler_metrics)
     before_workers = client.run(_worker_counters, workers=workers)
 
-    with span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
-        start = time.perf_counter()
-        work = workload.run(client, built, size, params)
-        wall = time.perf_counter() - start
+    if tracer is not None:
+        tracer.begin()
+    try:
+        with span(f"scaling-lib-{uuid.uuid4().hex[:8]}") as span_id:
+            start = time.perf_counter()
+            work = workload.run(client, built, size, params)
+            wall = time.perf_counter() - start
+    except BaseException:
+        if tracer is not None:
+            tracer.discard()
+        raise
+    if tracer is not None:
+        tracer.end()
 
     _force_heartbeat(client, workers)
     after_sched = client.run_on_scheduler(_scheduler_metrics)

@@ -113,6 +113,7 @@ class StudySpec:
     timeout_s: float = 600.0
     baseline: bool = True
     calibrate: bool = True
+    trace: bool = True
     cluster: ClusterSpec = field(default_factory=ClusterSpec)
 
     @classmethod
@@ -204,6 +205,7 @@ def _parse_study(raw: Any) -> StudySpec:
         timeout_s=_number(raw.get("timeout_s", 600.0), "timeout_s", MAX_TIMEOUT_S),
         baseline=_bool(raw.get("baseline", True), "baseline"),
         calibrate=_bool(raw.get("calibrate", True), "calibrate"),
+        trace=_bool(raw.get("trace", True), "trace"),
         cluster=cluster,
     )
 

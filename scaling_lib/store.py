@@ -114,6 +114,18 @@ class ResultsStore:
         except ValueError as exc:
             raise StoreError(f"{path} is not valid JSON: {exc}") from exc
 
+    def write_file(self, study: str, name: str, payload: bytes) -> str:
+        """Write ``<study>/<name>`` atomically (e.g. ``traces/<point>.parquet``); returns
+        ``name``, the path a record keeps (relative, so a copied store stays whole)."""
+        self._write_atomic(f"{self._study_dir(study)}/{name}", payload)
+        return name
+
+    def read_file(self, study: str, name: str) -> bytes:
+        """The bytes of ``<study>/<name>``; FileNotFoundError if it is not there."""
+        path = f"{self._study_dir(study)}/{name}"
+        self.fs.invalidate_cache(path)
+        return self.fs.cat_file(path)
+
     def archive_notebook(self, study: str, notebook: Any) -> str:
         """Copy an executed notebook into ``<study>/notebooks/``; returns where it went."""
         from pathlib import Path

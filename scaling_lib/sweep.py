@@ -19,6 +19,7 @@ import contextlib
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import yaml
 from dask.utils import format_bytes
 
 from .clusters import ClusterSession, open_cluster, oversubscribed
-from .errors import ClusterError, SpecError
+from .errors import ClusterError, SpecError, StoreError
 from .measure import (
     MEASUREMENT_FIELDS,
     calibrate_host,
@@ -42,6 +43,7 @@ from .plan import Point, pending_points
 from .provenance import provenance
 from .spec import StudySpec, load_spec
 from .store import DEFAULT_RESULTS, SCHEMA_VERSION, ResultsStore
+from .traces import save_trace
 from .workloads import Workload, get_workload
 
 __all__ = ["STATUSES", "SweepSummary", "run_study"]
@@ -166,6 +168,11 @@ class _PointRunner:
         timeout = self.spec.timeout_s
         wl, size, params = self.workload, point.size, self.params
         gpu_model = self._gpu_model(session)
+        tracer = None
+        if self.spec.trace:
+            from .trace_capture import RunTracer  # imports distributed: only when measuring
+
+            tracer = RunTracer(session.client, session.workers)
         try:
             with session.confined():
                 inputs = _call_with_timeout(timeout, wl.prepare, session.client, size, params)
@@ -180,11 +187,14 @@ class _PointRunner:
                         size,
                         params,
                         workers=session.workers,
+                        tracer=tracer,
                     )
                     if repeat >= 0:  # warm-up runs are not recorded
-                        records.append(
-                            self._record(point, repeat, session, measurement, gpu_model=gpu_model)
+                        record = self._record(
+                            point, repeat, session, measurement, gpu_model=gpu_model
                         )
+                        record["trace_file"] = self._save_trace(point, repeat, tracer)
+                        records.append(record)
         except Exception as exc:
             status, error_type = _classify(exc, session, started)
             records.append(
@@ -225,6 +235,19 @@ class _PointRunner:
                 self._record(point, len(records), None, None, status, type(exc).__name__, str(exc))
             )
         return records
+
+    def _save_trace(self, point: Point, repeat: int, tracer: Any) -> str | None:
+        """Write the repeat's task trace before its record (a record never names a file
+        that is not there); a trace that cannot be written costs the trace, not the run."""
+        if tracer is None or tracer.last is None:
+            return None
+        try:
+            return save_trace(self.store, point.study, point.point_id, repeat, tracer.last)
+        except StoreError as exc:
+            warnings.warn(f"task trace not saved: {exc}", RuntimeWarning, stacklevel=2)
+            return None
+        finally:
+            tracer.last = None
 
     @staticmethod
     def _gpu_model(session: ClusterSession) -> str | None:
@@ -289,6 +312,7 @@ class _PointRunner:
             "status": status,
             "error_type": error_type,
             "error_message": (error_message or None) and error_message[:_ERROR_TEXT_LIMIT],
+            "trace_file": None,
         }
         record.update(measurement or dict.fromkeys(MEASUREMENT_FIELDS))
         record.update(

@@ -16,6 +16,7 @@ EXPECTED = {
     "StoreError",
     "StudySpec",
     "SweepSummary",
+    "TaskTrace",
     "WorkDone",
     "Workload",
     "WorkloadError",
@@ -23,7 +24,9 @@ EXPECTED = {
     "get_workload",
     "load_results",
     "load_spec",
+    "load_trace",
     "run_study",
+    "simulate_study",
     "workload",
 }
 

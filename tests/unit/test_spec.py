@@ -140,6 +140,7 @@ def test_issue_13_cases_are_refused_with_a_message_naming_the_field(tmp_path, li
         (with_(repeats=1001), "repeats", "at most 1,000"),
         (with_(warmup=101), "warmup", "at most 100"),
         (with_(calibrate=1), "calibrate", "true or false"),
+        (with_(trace="no"), "trace", "true or false"),
         (with_(params=[]), "params", "must be a mapping"),
         (with_(params={1: 2}), "params", "keys must be strings"),
         (with_(params={"chunks": float("inf")}), "params.chunks", "must be finite"),

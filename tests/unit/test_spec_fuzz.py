@@ -32,6 +32,7 @@ GOOD: dict[str, Any] = {
     "timeout_s": 60,
     "baseline": True,
     "calibrate": False,
+    "trace": True,
     "cluster": {"backend": "local", "kwargs": {"scheduler_port": 0}, "connect_timeout_s": 30},
 }
 
@@ -248,6 +249,7 @@ field_and_value = st.one_of(
     st.tuples(st.just("timeout_s"), bad_positive_number(7 * 24 * 3600)),
     st.tuples(st.just("baseline"), not_a_bool),
     st.tuples(st.just("calibrate"), not_a_bool),
+    st.tuples(st.just("trace"), not_a_bool),
     st.tuples(st.just("params"), bad_params),
     bad_cluster,
 )

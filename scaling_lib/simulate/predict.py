@@ -1,0 +1,102 @@
+"""What-if: a measured point's traces replayed on another number of workers.
+
+Usage::
+
+    from scaling_lib.simulate.predict import what_if
+
+    runs = [(trace, wall_s), ...]            # the repeats of one measured point
+    cal = calibrate([t for t, _ in runs], [w for _, w in runs])
+    est = what_if(runs, cal, n_workers=16, threads_per_worker=1)
+    est.wall_s, est.low, est.high, est.transfer_share, est.peak_memory_bytes
+
+Every repeat's trace is simulated with the calibrated constants at their central value
+and at both ends of their spread ("fast", "slow"); the figure is the median of the
+central replays plus the client's overhead for that many tasks, and the interval spans
+every replay. So the interval carries both the run-to-run spread of the measured graph
+(task durations differ between repeats) and the spread of the constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .calibrate import Calibration
+from .engine import SimResult, simulate
+from .from_trace import graph_from_trace
+
+__all__ = ["WhatIf", "what_if"]
+
+SETTINGS = ("value", "fast", "slow")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The simulated figures of one target (worker count x threads)."""
+
+    n_workers: int
+    threads_per_worker: int
+    wall_s: float
+    low: float
+    high: float
+    busy_s: float  # median over the central replays, summed over workers
+    transfer_share: float  # time with incoming transfers / (workers x wall)
+    bytes_moved: float
+    peak_memory_bytes: float  # the largest worker's peak
+    n_tasks: int
+    replays: int
+    example: SimResult  # the central replay of the first repeat (its task stream)
+
+    def as_row(self) -> dict[str, Any]:
+        row = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "example"}
+        row["stolen"] = self.example.stolen
+        return row
+
+
+def what_if(
+    runs: Sequence[tuple[Any, float]],
+    calibration: Calibration,
+    *,
+    n_workers: int,
+    threads_per_worker: int = 1,
+    seed: int = 0,
+) -> WhatIf:
+    """Replay ``runs`` ((trace, recorded wall) per repeat) on ``n_workers``."""
+    if not runs:
+        raise ValueError("what_if needs at least one traced run")
+    central, every = [], []
+    examples: list[SimResult] = []
+    for trace, _ in runs:
+        graph = graph_from_trace(trace, n_workers=n_workers)
+        client = calibration.client_overhead(trace.n_tasks)
+        for at in SETTINGS:
+            cluster = calibration.cluster(n_workers, threads_per_worker, at=at)
+            result = simulate(graph, cluster, seed=seed)
+            every.append(result.wall_s + client)
+            if at == "value":
+                central.append(result)
+                examples.append(result)
+    walls = [
+        r.wall_s + calibration.client_overhead(t.n_tasks)
+        for r, (t, _) in zip(central, runs, strict=True)
+    ]
+    transfer = [
+        sum(r.transfer_s) / (n_workers * r.wall_s) if r.wall_s > 0 else 0.0 for r in central
+    ]
+    return WhatIf(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        wall_s=float(np.median(walls)),
+        low=float(min(every)),
+        high=float(max(every)),
+        busy_s=float(np.median([sum(r.busy_s) for r in central])),
+        transfer_share=float(np.median(transfer)),
+        bytes_moved=float(np.median([r.bytes_moved for r in central])),
+        peak_memory_bytes=float(np.median([max(r.peak_memory_bytes) for r in central])),
+        n_tasks=int(np.median([t.n_tasks for t, _ in runs])),
+        replays=len(every),
+        example=examples[0],
+    )

@@ -1,0 +1,268 @@
+"""A study's measured task graphs replayed on more workers, beside the fitted law.
+
+Usage::
+
+    sim = simulate_study("quick", results="data/results", workers=[4, 8, 16, 64])
+    sim.rows          # per target: simulated wall [low, high], speedup, efficiency,
+                      #   transfer share, peak memory per worker, fitted wall [low, high]
+    sim.to_dict()     # what `scaling-lib simulate --json` prints
+
+The traces of one measured point (every repeat) are replayed: by default the largest
+measured size, at the most workers measured there (its graph, its task durations, the
+transfers it needed). The constants come from all of the study's traces
+(``simulate.calibrate``), computed once and kept beside the records as
+``simulation-calibration.json`` until the set of traces changes; a target may override
+the network (``bandwidth_Bps``, e.g. an instance's). The fitted T(n, p) is evaluated at
+the same targets, and a row says where the two disagree by more than their intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .errors import AnalysisError, StoreError
+from .simulate.calibrate import Calibration, calibrate
+from .simulate.predict import WhatIf, what_if
+from .store import ResultsStore
+from .traces import load_traces
+
+__all__ = ["NoTracesError", "StudySimulation", "simulate_study"]
+
+CALIBRATION_DOCUMENT = "simulation-calibration"
+METHOD_REPLAY = "replay of the measured graph"
+
+
+class NoTracesError(StoreError):
+    """The study has no readable task traces (the message says how to get them)."""
+
+
+@dataclass(frozen=True)
+class StudySimulation:
+    study: str
+    size: float
+    source_workers: int
+    threads_per_worker: int
+    method: str
+    calibration: Calibration
+    rows: list[dict[str, Any]]
+    examples: dict[int, WhatIf] = field(repr=False)
+    measured: dict[int, float]  # worker count -> median measured wall at this size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "size": self.size,
+            "source_workers": self.source_workers,
+            "threads_per_worker": self.threads_per_worker,
+            "method": self.method,
+            "calibration": self.calibration.to_dict(),
+            "measured": {str(k): v for k, v in sorted(self.measured.items())},
+            "targets": self.rows,
+        }
+
+
+def simulate_study(
+    study: str,
+    results: Any = None,
+    *,
+    workers: Sequence[int],
+    size: float | None = None,
+    bandwidth_Bps: float | None = None,
+    seed: int = 0,
+) -> StudySimulation:
+    """Simulate ``study`` on each of ``workers`` (see the module docstring)."""
+    store = (
+        results if isinstance(results, ResultsStore) else ResultsStore(results or "data/results")
+    )
+    df = store.load_study(study)
+    ok = df[(df.get("status") == "ok") & (df.get("runner") == "dask")] if len(df) else df
+    traced = (
+        ok[ok["trace_file"].map(lambda v: isinstance(v, str))]
+        if "trace_file" in ok
+        else ok.iloc[0:0]
+    )
+    if traced.empty:
+        raise NoTracesError(
+            f"study {study!r} has no task traces to simulate: measure it again with tracing "
+            "on (the default; remove `trace: false` from its spec), e.g. "
+            f"`scaling-lib run <spec> --results {store.root}` into a new study name"
+        )
+    traces = load_traces(traced, results=store)
+    if not traces:
+        raise NoTracesError(f"none of the task traces of study {study!r} could be read")
+    walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in traced.itertuples()}
+    calibration = _calibration(store, study, traces, walls).with_overrides(
+        bandwidth_Bps=bandwidth_Bps
+    )
+
+    sizes = sorted({float(s) for s in traced["size"]})
+    target_size = float(size) if size is not None else sizes[-1]
+    if target_size not in sizes:
+        measured = ", ".join(f"{s:g}" for s in sizes)
+        raise AnalysisError(
+            f"size {target_size:g} was not measured with traces (traced sizes: {measured}); "
+            "simulating unmeasured sizes is not built yet"
+        )
+    at_size = traced[traced["size"] == target_size]
+    source_workers = int(at_size["n_workers"].max())
+    source = at_size[at_size["n_workers"] == source_workers]
+    threads = int(source["threads_per_worker"].iloc[0])
+    runs = [
+        (traces[(r.point_id, int(r.repeat))], float(r.wall_s))
+        for r in source.itertuples()
+        if (r.point_id, int(r.repeat)) in traces
+    ]
+    targets = sorted({int(w) for w in workers} | {1})
+    results_by_p = {
+        p: what_if(runs, calibration, n_workers=p, threads_per_worker=threads, seed=seed)
+        for p in targets
+    }
+    fitted = _fitted(ok, target_size, targets)
+    one = results_by_p[1].wall_s
+    rows = []
+    for p in sorted({int(w) for w in workers}):
+        sim = results_by_p[p]
+        row = {
+            "n_workers": p,
+            "threads_per_worker": threads,
+            "simulated_s": sim.wall_s,
+            "simulated_low": sim.low,
+            "simulated_high": sim.high,
+            "speedup": one / sim.wall_s if sim.wall_s > 0 else None,
+            "efficiency": one / sim.wall_s / p if sim.wall_s > 0 else None,
+            "transfer_share": sim.transfer_share,
+            "bytes_moved": sim.bytes_moved,
+            "peak_memory_per_worker_bytes": sim.peak_memory_bytes,
+            "stolen": sim.example.stolen,
+            "replays": sim.replays,
+        }
+        row.update(fitted.get(p, {}))
+        row["disagree"] = _disagree(row)
+        rows.append(row)
+    measured = {
+        int(p): float(g["wall_s"].median())
+        for p, g in ok[ok["size"] == target_size].groupby("n_workers")
+    }
+    return StudySimulation(
+        study=study,
+        size=target_size,
+        source_workers=source_workers,
+        threads_per_worker=threads,
+        method=METHOD_REPLAY,
+        calibration=calibration,
+        rows=rows,
+        examples=results_by_p,
+        measured=measured,
+    )
+
+
+def _calibration(
+    store: ResultsStore, study: str, traces: dict, walls: dict[tuple[str, int], float]
+) -> Calibration:
+    """Computed once per set of traces; kept beside the records."""
+    keys = sorted(f"{p}:{r}" for p, r in traces)
+    saved = store.load_json(study, CALIBRATION_DOCUMENT)
+    if isinstance(saved, dict) and saved.get("traces") == keys:
+        try:
+            return Calibration.from_dict(saved["calibration"])
+        except (KeyError, TypeError, ValueError):
+            pass  # an older or damaged document: calibrate again
+    cal = calibrate(list(traces.values()), [walls[k] for k in traces])
+    store.save_json(study, CALIBRATION_DOCUMENT, {"traces": keys, "calibration": cal.to_dict()})
+    return cal
+
+
+def _fitted(df: pd.DataFrame, size: float, targets: list[int]) -> dict[int, dict[str, Any]]:
+    from .analysis.predict import fit_time_model
+
+    try:
+        model = fit_time_model(df)
+    except (AnalysisError, ValueError):
+        return {}
+    out = {}
+    for pred in model.predict_many(size, targets):
+        out[pred.n_workers] = {
+            "fitted_s": pred.seconds,
+            "fitted_low": pred.low,
+            "fitted_high": pred.high,
+            "fitted_model": pred.model,
+        }
+    return out
+
+
+def _disagree(row: dict[str, Any]) -> bool | None:
+    if "fitted_s" not in row:
+        return None
+    return bool(
+        row["simulated_low"] > row["fitted_high"] or row["simulated_high"] < row["fitted_low"]
+    )
+
+
+# -- for people ----------------------------------------------------------------------------
+
+
+def _interval(value: Any, low: Any, high: Any) -> str:
+    from .formatting import MISSING, fmt_seconds
+
+    if value is None or value != value:
+        return MISSING
+    return f"{fmt_seconds(value)} [{fmt_seconds(low)} - {fmt_seconds(high)}]"
+
+
+def simulation_frame(sim: dict[str, Any]) -> pd.DataFrame:
+    """One row per target, formatted (``sim`` is ``StudySimulation.to_dict()``)."""
+    from .formatting import fmt_bytes, fmt_percent
+    from .presentation import fmt_ratio
+
+    rows = []
+    for r in sim["targets"]:
+        rows.append(
+            {
+                "workers": f"{r['n_workers']} x {r['threads_per_worker']}",
+                "simulated": _interval(r["simulated_s"], r["simulated_low"], r["simulated_high"]),
+                "speedup": fmt_ratio(r["speedup"]),
+                "efficiency": fmt_percent(r["efficiency"]),
+                "transfer share": fmt_percent(r["transfer_share"]),
+                "peak memory / worker": fmt_bytes(r["peak_memory_per_worker_bytes"]),
+                "fitted T(n, p)": _interval(
+                    r.get("fitted_s"), r.get("fitted_low"), r.get("fitted_high")
+                ),
+                "disagree": {True: "yes", False: "no", None: "-"}[r.get("disagree")],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def simulation_text(sim: dict[str, Any]) -> str:
+    """What ``scaling-lib simulate`` prints."""
+    from .formatting import fmt_bytes, fmt_number, fmt_seconds
+
+    cal = sim["calibration"]
+    measured = ", ".join(f"{p} worker(s) {fmt_seconds(s)}" for p, s in sim["measured"].items())
+    lines = [
+        f"study {sim['study']}: what-if at size {fmt_number(sim['size'])}, "
+        f"{sim['method']} at {sim['source_workers']} worker(s)",
+        f"measured at this size: {measured or '-'}",
+        "constants: per-task {} on the worker, round trip {}, scheduler {} per task, "
+        "transfer latency {}, bandwidth {}/s ({})".format(
+            fmt_seconds(cal["task_overhead_s"]["value"]),
+            fmt_seconds(cal["message_latency_s"]["value"]),
+            fmt_seconds(cal["scheduler_overhead_s"]["value"]),
+            fmt_seconds(cal["latency_s"]["value"]),
+            fmt_bytes(cal["bandwidth_Bps"]["value"]),
+            cal["bandwidth_Bps"]["source"],
+        ),
+        "",
+        simulation_frame(sim).to_string(index=False),
+    ]
+    if any(r.get("disagree") for r in sim["targets"]):
+        lines += [
+            "",
+            "disagree = yes: the simulation of the measured graph and the fitted law are "
+            "further apart than both intervals; the law assumes a shape the graph does not have.",
+        ]
+    return "\n".join(lines)

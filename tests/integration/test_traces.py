@@ -1,0 +1,201 @@
+"""Task traces: recorded by a scheduler plugin on a real LocalCluster, stored as Parquet
+beside the records, read back by ``load_trace``; bad trace files are named and skipped."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from scaling_lib.store import ResultsStore
+from scaling_lib.sweep import run_study
+from scaling_lib.traces import (
+    CorruptTraceWarning,
+    TaskTrace,
+    TraceError,
+    load_trace,
+    load_traces,
+)
+
+SPEC = {
+    "study": "traced",
+    "workload": "array",
+    "params": {"chunks": 250},
+    "sizes": [1000],
+    "workers": [2],
+    "repeats": 2,
+    "warmup": 0,
+    "baseline": False,
+    "calibrate": False,
+}
+
+
+@pytest.fixture(scope="module")
+def traced_study(tmp_path_factory) -> str:
+    results = str(tmp_path_factory.mktemp("traces") / "results")
+    run_study(SPEC, results=results)
+    return results
+
+
+def test_every_run_has_a_trace_that_round_trips_through_the_store(traced_study):
+    df = ResultsStore(traced_study).load_study("traced")
+    assert (df["status"] == "ok").all()
+    assert df["trace_file"].str.match(r"traces/[0-9a-f]+-r[01]-[0-9a-f]{8}\.parquet").all()
+    point = df["point_id"].iloc[0]
+    for repeat in (0, 1):
+        trace = load_trace("traced", point, repeat, results=traced_study)
+        record = df[(df["point_id"] == point) & (df["repeat"] == repeat)].iloc[0]
+        # Every task the span counted was traced, with its worker, thread and times.
+        assert trace.n_tasks == record["task_count"]
+        tasks = trace.tasks
+        assert set(tasks["worker"]) <= set(trace.meta["workers"])
+        assert len(trace.meta["workers"]) == 2
+        assert (tasks["stop"] >= tasks["start"]).all()
+        assert (tasks["start"] >= trace.meta["started"]).all()
+        assert (tasks["nbytes"] >= 0).all()
+        assert tasks["priority"].map(len).min() >= 1
+        # Dependencies name tasks of the run or its persisted inputs (the two matrices).
+        known = set(tasks["key"]) | set(trace.inputs["key"])
+        deps = {d for ds in tasks["dependencies"] for d in ds}
+        assert deps <= known
+        assert set(trace.inputs["prefix"]) == {"gen"}
+        assert trace.inputs["nbytes"].sum() == 2 * 1000 * 1000 * 8
+        # A 4x4-block matrix product on two workers moves blocks: transfers carry bytes,
+        # between the two workers, and their total is what the record measured.
+        transfers = trace.transfers
+        assert len(transfers) > 0
+        assert (transfers["source"] != transfers["worker"]).all()
+        assert transfers["nbytes"].sum() == record["bytes_transferred"]
+
+
+def test_trace_file_bytes_round_trip_exactly(traced_study):
+    df = ResultsStore(traced_study).load_study("traced")
+    trace = load_trace("traced", df["point_id"].iloc[0], 0, results=traced_study)
+    again = TaskTrace.from_parquet(trace.to_parquet())
+    assert again.meta == trace.meta
+    for name in ("tasks", "transfers", "inputs"):
+        left, right = getattr(trace, name), getattr(again, name)
+        assert list(left.columns) == list(right.columns)
+        assert len(left) == len(right)
+    assert list(again.tasks["key"]) == list(trace.tasks["key"])
+    assert [list(d) for d in again.tasks["dependencies"]] == [
+        list(d) for d in trace.tasks["dependencies"]
+    ]
+
+
+def test_corrupt_or_missing_trace_is_named_and_the_rest_still_loads(traced_study, tmp_path):
+    import shutil
+
+    results = str(tmp_path / "copy")
+    shutil.copytree(traced_study, results)
+    df = ResultsStore(results).load_study("traced")
+    point = df["point_id"].iloc[0]
+    files = df.sort_values("repeat")["trace_file"].tolist()
+    Path(results, "traced", files[0]).write_bytes(b"not parquet")
+    Path(results, "traced", files[1]).unlink()
+
+    with pytest.raises(TraceError, match=f"trace file .*{files[0]} is corrupt"):
+        load_trace("traced", point, 0, results=results)
+    with pytest.raises(TraceError, match=f"trace file .*{files[1]} is missing"):
+        load_trace("traced", point, 1, results=results)
+    with pytest.warns(CorruptTraceWarning) as caught:
+        assert load_traces(df, results=results) == {}
+    assert len(caught) == 2
+    # The records themselves are untouched.
+    assert len(ResultsStore(results).load_study("traced")) == 2
+
+
+def test_trace_false_records_no_trace_and_load_trace_says_why(results_dir):
+    spec = dict(SPEC, study="untraced", repeats=1, trace=False, sizes=[500])
+    run_study(spec, results=results_dir)
+    df = ResultsStore(results_dir).load_study("untraced")
+    assert df["trace_file"].isna().all()
+    assert not Path(results_dir, "untraced", "traces").exists()
+    with pytest.raises(TraceError, match="measured without a trace"):
+        load_trace("untraced", df["point_id"].iloc[0], 0, results=results_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_traces(df, results=results_dir) == {}
+
+
+def test_simulate_cli_replays_the_traced_graph_on_more_workers(traced_study, cli, cli_env):
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [*cli, "simulate", "traced", "--results", traced_study, "--workers", "1,2,8"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "replay of the measured graph at 2 worker(s)" in out.stdout
+    assert "8 x 1" in out.stdout and "Traceback" not in out.stderr
+
+    out = subprocess.run(
+        [
+            *cli,
+            "simulate",
+            "traced",
+            "--results",
+            traced_study,
+            "--workers",
+            "1,8",
+            "--json",
+            "--bandwidth",
+            "10Gbit/s",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    sim = json.loads(out.stdout)
+    assert [t["n_workers"] for t in sim["targets"]] == [1, 8]
+    assert sim["calibration"]["bandwidth_Bps"] == {
+        "value": 1.25e9,
+        "low": 1.25e9,
+        "high": 1.25e9,
+        "n": 0,
+        "source": "override",
+    }
+    for target in sim["targets"]:
+        assert 0 < target["simulated_low"] <= target["simulated_s"] <= target["simulated_high"]
+        assert target["replays"] == 2 * 3  # each repeat at the central value and both ends
+    one, eight = sim["targets"]
+    assert one["bytes_moved"] == 0 and one["transfer_share"] == 0
+    assert eight["bytes_moved"] > 0
+    # The inputs (two 1000 x 1000 float64 matrices) are spread over 8 workers.
+    assert eight["peak_memory_per_worker_bytes"] < one["peak_memory_per_worker_bytes"]
+    # Calibrated once, kept beside the records.
+    assert Path(traced_study, "traced", "simulation-calibration.json").exists()
+
+
+def test_simulate_without_traces_says_how_to_get_them(results_dir, cli, cli_env):
+    import subprocess
+
+    run_study(dict(SPEC, study="bare", repeats=1, trace=False, sizes=[500]), results=results_dir)
+    out = subprocess.run(
+        [*cli, "simulate", "bare", "--results", results_dir],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("scaling-lib: error: study 'bare' has no task traces")
+    assert "remove `trace: false` from its spec" in out.stderr
+    assert "Traceback" not in out.stderr
+    for bad, field in (("--workers", "--workers: 'two'"), ("--bandwidth", "--bandwidth: 'fast'")):
+        value = "two" if bad == "--workers" else "fast"
+        out = subprocess.run(
+            [*cli, "simulate", "bare", "--results", results_dir, bad, value],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            timeout=120,
+        )
+        assert out.returncode == 2 and field in out.stderr, out.stderr

@@ -52,6 +52,18 @@ class StudySimulation:
     examples: dict[int, WhatIf] = field(repr=False)
     measured: dict[int, float]  # worker count -> median measured wall at this size
 
+    def task_stream(self, n_workers: int) -> pd.DataFrame:
+        """The simulated task stream at ``n_workers`` (one of the targets, or 1): one row
+        per task with its prefix, worker, thread, start and stop, as Dask's dashboard
+        draws it."""
+        if n_workers not in self.examples:
+            known = ", ".join(map(str, sorted(self.examples)))
+            raise ValueError(f"{n_workers} workers was not simulated (simulated: {known})")
+        return pd.DataFrame(
+            self.examples[n_workers].task_stream(),
+            columns=["prefix", "worker", "thread", "start", "stop"],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "study": self.study,

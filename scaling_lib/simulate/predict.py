@@ -49,9 +49,18 @@ class WhatIf:
     n_tasks: int
     replays: int
     example: SimResult  # the central replay of the first repeat (its task stream)
+    prefixes: tuple[str, ...] = ()  # task prefix by task index, for the example's stream
+
+    def task_stream(self) -> list[dict[str, Any]]:
+        """The example replay's tasks: prefix, worker, thread, start, stop (seconds)."""
+        return [
+            {"prefix": self.prefixes[i], "worker": w, "thread": th, "start": a, "stop": b}
+            for i, w, th, a, b in self.example.task_stream
+        ]
 
     def as_row(self) -> dict[str, Any]:
-        row = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "example"}
+        skip = ("example", "prefixes")
+        row = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in skip}
         row["stolen"] = self.example.stolen
         return row
 
@@ -69,8 +78,10 @@ def what_if(
         raise ValueError("what_if needs at least one traced run")
     central, every = [], []
     examples: list[SimResult] = []
+    prefixes: tuple[str, ...] = ()
     for trace, _ in runs:
         graph = graph_from_trace(trace, n_workers=n_workers)
+        prefixes = prefixes or tuple(t.prefix for t in graph.tasks)
         client = calibration.client_overhead(trace.n_tasks)
         for at in SETTINGS:
             cluster = calibration.cluster(n_workers, threads_per_worker, at=at)
@@ -99,4 +110,5 @@ def what_if(
         n_tasks=int(np.median([t.n_tasks for t, _ in runs])),
         replays=len(every),
         example=examples[0],
+        prefixes=prefixes,
     )

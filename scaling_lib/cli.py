@@ -212,8 +212,30 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     store, df = _study_frame(args.results, args.study)
     result = analyze_study(df, store.load_json(args.study, "calibration"))
-    print(json.dumps(result, indent=2) if args.json else analysis_text(result))
+    result["simulation"] = _simulation_section(store, args.study, df)
+    text = analysis_text(result)
+    if not args.json and "targets" in result["simulation"]:
+        from .what_if import simulation_text
+
+        text += "\n\nWhat-if (the measured task graph replayed on more workers)\n"
+        text += simulation_text(result["simulation"])
+    elif not args.json:
+        text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
+    print(json.dumps(result, indent=2) if args.json else text)
     return 0
+
+
+def _simulation_section(store, study: str, df) -> dict:
+    """``analyze``'s simulation: the traced graph at 2-64 workers, or why there is none."""
+    from .errors import AnalysisError, StoreError
+    from .what_if import simulate_study
+
+    measured = {int(p) for p in df.get("n_workers", ()) if p == p}
+    targets = sorted(measured | {2, 4, 8, 16, 32, 64})
+    try:
+        return simulate_study(study, store, workers=targets).to_dict()
+    except (StoreError, AnalysisError) as exc:
+        return {"unavailable": str(exc)}
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ the same targets, and a row says where the two disagree by more than their inter
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ import pandas as pd
 
 from .errors import AnalysisError, StoreError
 from .simulate.calibrate import Calibration, calibrate
-from .simulate.predict import WhatIf, what_if
+from .simulate.predict import WhatIf, what_if, what_if_graphs
 from .store import ResultsStore
 from .traces import load_traces
 
@@ -113,26 +114,35 @@ def simulate_study(
 
     sizes = sorted({float(s) for s in traced["size"]})
     target_size = float(size) if size is not None else sizes[-1]
-    if target_size not in sizes:
-        measured = ", ".join(f"{s:g}" for s in sizes)
-        raise AnalysisError(
-            f"size {target_size:g} was not measured with traces (traced sizes: {measured}); "
-            "simulating unmeasured sizes is not built yet"
-        )
-    at_size = traced[traced["size"] == target_size]
+    # The graph of the largest traced size at or below the target, at the most workers
+    # measured there: its repeats are the runs replayed (or stretched).
+    from_size = max([s for s in sizes if s <= target_size] or sizes[:1])
+    at_size = traced[traced["size"] == from_size]
     source_workers = int(at_size["n_workers"].max())
     source = at_size[at_size["n_workers"] == source_workers]
     threads = int(source["threads_per_worker"].iloc[0])
-    runs = [
-        (traces[(r.point_id, int(r.repeat))], float(r.wall_s))
+    keys = [
+        (r.point_id, int(r.repeat))
         for r in source.itertuples()
         if (r.point_id, int(r.repeat)) in traces
     ]
+    runs = [(traces[k], walls[k]) for k in keys]
     targets = sorted({int(w) for w in workers} | {1})
-    results_by_p = {
-        p: what_if(runs, calibration, n_workers=p, threads_per_worker=threads, seed=seed)
-        for p in targets
-    }
+    if target_size == from_size:
+        method = METHOD_REPLAY
+        graphs_for = None
+    else:
+        method, graphs_for = _graphs_at_size(traced, traces, runs, from_size, target_size)
+    results_by_p = {}
+    for p in targets:
+        if graphs_for is None:
+            results_by_p[p] = what_if(
+                runs, calibration, n_workers=p, threads_per_worker=threads, seed=seed
+            )
+        else:
+            results_by_p[p] = what_if_graphs(
+                graphs_for(p), calibration, n_workers=p, threads_per_worker=threads, seed=seed
+            )
     fitted = _fitted(ok, target_size, targets)
     one = results_by_p[1].wall_s
     rows = []
@@ -164,12 +174,99 @@ def simulate_study(
         size=target_size,
         source_workers=source_workers,
         threads_per_worker=threads,
-        method=METHOD_REPLAY,
+        method=method,
         calibration=calibration,
         rows=rows,
         examples=results_by_p,
         measured=measured,
     )
+
+
+def _graphs_at_size(
+    traced: pd.DataFrame,
+    traces: dict,
+    runs: list[tuple[Any, float]],
+    from_size: float,
+    size: float,
+) -> tuple[str, Any]:
+    """How to make graphs at an untraced ``size``: the method's description, and a
+    function of the worker count returning one graph per repeat."""
+    from .simulate.from_trace import graph_from_trace
+    from .simulate.scale import fit_prefix_laws, graph_at_size, scale_graph
+
+    sizes = sorted({float(s) for s in traced["size"]})
+    if len(sizes) < 2:
+        raise AnalysisError(
+            f"size {size:g} was not traced, and timing a graph at another size needs "
+            f"traces at two sizes or more (traced: {sizes[0]:g}): add a size to the spec"
+        )
+    # One set of laws per repeat index: the spread between repeats carries into the
+    # interval, as it does for a replay.
+    repeats = sorted({k[1] for k in traces})
+    laws = []
+    for r in repeats:
+        by_size: dict[float, list] = {}
+        for row in traced.itertuples():
+            key = (row.point_id, int(row.repeat))
+            if key in traces and int(row.repeat) == r:
+                by_size.setdefault(float(row.size), []).append(traces[key])
+        if len(by_size) >= 2:
+            laws.append(fit_prefix_laws(by_size))
+    parts = _workload_graph(traced, size)
+    fitted_on = ", ".join(f"{s:g}" for s in sizes)
+    if parts is not None:
+        method = (
+            f"graph built at size {size:g} by the workload; task times and bytes from "
+            f"per-prefix laws fitted on the traced sizes {fitted_on}"
+        )
+
+        def graphs_for(p: int) -> list:
+            return [
+                graph_at_size(
+                    parts["dependencies"],
+                    parts["priorities"],
+                    parts["prefixes"],
+                    parts["inputs"],
+                    law,
+                    size=size,
+                    n_workers=p,
+                    groups=parts["groups"],
+                )
+                for law in laws
+            ]
+    else:
+        method = (
+            f"the graph measured at size {from_size:g} stretched to {size:g} (its task "
+            "count kept: the workload cannot build its graph at another size); task times "
+            f"and bytes from per-prefix laws fitted on the traced sizes {fitted_on}"
+        )
+
+        def graphs_for(p: int) -> list:
+            return [
+                scale_graph(
+                    graph_from_trace(t), law, from_size=from_size, to_size=size, n_workers=p
+                )
+                for (t, _), law in zip(runs, laws * len(runs), strict=False)
+            ]
+
+    return method, graphs_for
+
+
+def _workload_graph(traced: pd.DataFrame, size: float) -> dict[str, Any] | None:
+    """The workload's own graph at ``size`` (``Workload.task_graph``), if it has one."""
+    from .errors import WorkloadError
+    from .workloads import get_workload
+    from .workloads.graph_at import graph_parts
+
+    try:
+        workload = get_workload(str(traced["workload"].iloc[0]))
+        raw = traced["params"].iloc[0]
+        # The frame keeps params as JSON text (records_to_frame); a record, as a dict.
+        params = workload.check_params(json.loads(raw) if isinstance(raw, str) else raw or {})
+        graph = workload.task_graph(size, params)
+    except (WorkloadError, TypeError, ValueError):
+        return None
+    return None if graph is None else graph_parts(graph)
 
 
 def _calibration(

@@ -28,7 +28,7 @@ from .calibrate import Calibration
 from .engine import SimResult, simulate
 from .from_trace import graph_from_trace
 
-__all__ = ["WhatIf", "what_if"]
+__all__ = ["WhatIf", "what_if", "what_if_graphs"]
 
 SETTINGS = ("value", "fast", "slow")
 
@@ -76,13 +76,37 @@ def what_if(
     """Replay ``runs`` ((trace, recorded wall) per repeat) on ``n_workers``."""
     if not runs:
         raise ValueError("what_if needs at least one traced run")
+    graphs = [graph_from_trace(trace, n_workers=n_workers) for trace, _ in runs]
+    return what_if_graphs(
+        graphs,
+        calibration,
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        seed=seed,
+    )
+
+
+def what_if_graphs(
+    graphs: Sequence[Any],
+    calibration: Calibration,
+    *,
+    n_workers: int,
+    threads_per_worker: int = 1,
+    seed: int = 0,
+) -> WhatIf:
+    """As ``what_if``, for graphs already made (one per repeat, inputs placed on
+    ``n_workers``): replayed traces, or graphs built or scaled to an unmeasured size."""
+    if not graphs:
+        raise ValueError("what_if needs at least one graph")
     central, every = [], []
     examples: list[SimResult] = []
     prefixes: tuple[str, ...] = ()
-    for trace, _ in runs:
-        graph = graph_from_trace(trace, n_workers=n_workers)
+    counts = []
+    for graph in graphs:
         prefixes = prefixes or tuple(t.prefix for t in graph.tasks)
-        client = calibration.client_overhead(trace.n_tasks)
+        n_tasks = sum(1 for t in graph.tasks if t.held_on is None)
+        counts.append(n_tasks)
+        client = calibration.client_overhead(n_tasks)
         for at in SETTINGS:
             cluster = calibration.cluster(n_workers, threads_per_worker, at=at)
             result = simulate(graph, cluster, seed=seed)
@@ -91,8 +115,7 @@ def what_if(
                 central.append(result)
                 examples.append(result)
     walls = [
-        r.wall_s + calibration.client_overhead(t.n_tasks)
-        for r, (t, _) in zip(central, runs, strict=True)
+        r.wall_s + calibration.client_overhead(n) for r, n in zip(central, counts, strict=True)
     ]
     transfer = [
         sum(r.transfer_s) / (n_workers * r.wall_s) if r.wall_s > 0 else 0.0 for r in central
@@ -107,7 +130,7 @@ def what_if(
         transfer_share=float(np.median(transfer)),
         bytes_moved=float(np.median([r.bytes_moved for r in central])),
         peak_memory_bytes=float(np.median([max(r.peak_memory_bytes) for r in central])),
-        n_tasks=int(np.median([t.n_tasks for t, _ in runs])),
+        n_tasks=int(np.median(counts)),
         replays=len(every),
         example=examples[0],
         prefixes=prefixes,

@@ -86,6 +86,12 @@ class ArrayWorkload(Workload):
         result = client.compute(total).result()
         return self._work(size, params, float(result), error)
 
+    def task_graph(self, size, params):
+        from .graph_at import GraphAtSize, stand_in
+
+        x, y = (stand_in(m) for m in _matrices(size, params, params["precision"]))
+        return GraphAtSize(result=(x @ y).sum(), inputs=(x, y))
+
     def baseline_inputs(self, size, params):
         n = int(size)
         sizes = _block_sizes(n, _chunk(n, params))

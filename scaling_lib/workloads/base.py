@@ -110,6 +110,13 @@ class Workload:
     def release(self, inputs: Any) -> None:
         """Drop what ``prepare`` made; the default relies on reference counting."""
 
+    def task_graph(self, size: float, params: Mapping[str, Any]) -> Any:
+        """Optional: the graph ``run`` computes at ``size``, built without a cluster and
+        without computing it (a ``graph_at.GraphAtSize``), so the simulator can time it
+        at sizes never measured. None (the default) means the workload cannot: the
+        simulation then stretches the measured graph, and says so."""
+        return None
+
     # -- the single-process baseline ------------------------------------------------
     @property
     def has_baseline(self) -> bool:

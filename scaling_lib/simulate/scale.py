@@ -1,0 +1,176 @@
+"""Graphs at sizes never measured: per-prefix laws from traces at several sizes.
+
+Usage::
+
+    from scaling_lib.simulate.scale import fit_prefix_laws, graph_at_size, scale_graph
+
+    laws = fit_prefix_laws({1000: [trace, ...], 2000: [trace, ...], 4000: [...]})
+    laws["matmul"].duration(8000), laws["matmul"].nbytes(8000)
+
+    # A workload that can build its graph at the target size without computing it:
+    graph = graph_at_size(deps, priorities, prefixes, inputs, laws, size=8000, n_workers=16)
+    # One that cannot (an imperative custom workload): the measured graph, stretched.
+    graph = scale_graph(measured_graph, laws, from_size=4000, to_size=8000, n_workers=16)
+
+A prefix law is a power law in the size, ``a * size ** b``, for the median compute time
+and the median output bytes of that prefix's tasks, fitted on log-log medians across
+the traced sizes (at least two). A prefix the traces never saw (a deeper reduction
+level, say) takes the law of the prefix it is named after when there is one
+(``sum-aggregate`` -> ``sum``), else the median law of all prefixes; ``LawSet.guessed``
+lists them so the output can say so. Pure: plain mappings in, a ``SimGraph`` out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .graph import SimGraph, SimTask
+
+__all__ = ["LawSet", "PrefixLaw", "fit_prefix_laws", "graph_at_size", "scale_graph"]
+
+
+@dataclass(frozen=True)
+class PrefixLaw:
+    """Median task seconds and output bytes of one prefix as ``a * size ** b``."""
+
+    seconds_a: float
+    seconds_b: float
+    bytes_a: float
+    bytes_b: float
+    sizes: int  # how many traced sizes it rests on
+
+    def duration(self, size: float) -> float:
+        return max(self.seconds_a * size**self.seconds_b, 0.0)
+
+    def nbytes(self, size: float) -> int:
+        return max(round(self.bytes_a * size**self.bytes_b), 0)
+
+
+@dataclass(frozen=True)
+class LawSet:
+    laws: Mapping[str, PrefixLaw]
+    sizes: tuple[float, ...]
+    guessed: set[str] = field(default_factory=set)
+
+    def law(self, prefix: str) -> PrefixLaw:
+        if prefix in self.laws:
+            return self.laws[prefix]
+        self.guessed.add(prefix)
+        parts = prefix.split("-")
+        for end in range(len(parts) - 1, 0, -1):
+            parent = "-".join(parts[:end])
+            if parent in self.laws:
+                return self.laws[parent]
+        laws = list(self.laws.values())
+        return PrefixLaw(
+            float(np.median([law.seconds_a for law in laws])),
+            float(np.median([law.seconds_b for law in laws])),
+            float(np.median([law.bytes_a for law in laws])),
+            float(np.median([law.bytes_b for law in laws])),
+            0,
+        )
+
+
+def fit_prefix_laws(traces_by_size: Mapping[float, Sequence[Any]]) -> LawSet:
+    """Per-prefix power laws from TaskTraces grouped by size (two sizes or more)."""
+    seconds: dict[str, dict[float, list[float]]] = {}
+    nbytes: dict[str, dict[float, list[float]]] = {}
+    for size, traces in traces_by_size.items():
+        for trace in traces:
+            tasks = trace.tasks.dropna(subset=["start", "stop"])
+            for prefix, rows in tasks.groupby("prefix"):
+                seconds.setdefault(prefix, {}).setdefault(size, []).extend(
+                    (rows["stop"] - rows["start"]).tolist()
+                )
+                nbytes.setdefault(prefix, {}).setdefault(size, []).extend(rows["nbytes"].tolist())
+            for prefix, rows in trace.inputs.groupby("prefix"):
+                seconds.setdefault(prefix, {}).setdefault(size, []).append(0.0)
+                nbytes.setdefault(prefix, {}).setdefault(size, []).extend(rows["nbytes"].tolist())
+    laws = {}
+    for prefix, by_size in seconds.items():
+        if len(by_size) < 2:
+            continue
+        sa, sb = _power_law(by_size)
+        ba, bb = _power_law(nbytes[prefix])
+        laws[prefix] = PrefixLaw(sa, sb, ba, bb, len(by_size))
+    if not laws:
+        raise ValueError("per-prefix laws need traces at two sizes or more")
+    return LawSet(laws=laws, sizes=tuple(sorted(traces_by_size)))
+
+
+def _power_law(by_size: Mapping[float, list[float]]) -> tuple[float, float]:
+    sizes = np.array(sorted(by_size), dtype=float)
+    medians = np.array([float(np.median(by_size[s])) for s in sorted(by_size)])
+    if (medians <= 0).any():
+        # Zero-second or zero-byte tasks: a constant, the median of what was measured.
+        return float(np.median(medians)), 0.0
+    b, log_a = np.polyfit(np.log(sizes), np.log(medians), 1)
+    return float(math.exp(log_a)), float(b)
+
+
+def graph_at_size(
+    dependencies: Mapping[str, Sequence[str]],
+    priorities: Mapping[str, tuple],
+    prefixes: Mapping[str, str],
+    inputs: set[str],
+    laws: LawSet,
+    *,
+    size: float,
+    n_workers: int,
+    groups: Mapping[str, str] | None = None,
+) -> SimGraph:
+    """A graph built at ``size`` (keys, their dependencies, Dask priorities, prefixes;
+    ``inputs`` are the keys persisted before the timer), timed by ``laws``."""
+    keys = sorted(dependencies, key=lambda k: (priorities[k], k))
+    index = {k: i for i, k in enumerate(keys)}
+    tasks = []
+    for k in keys:
+        law = laws.law(prefixes[k])
+        held = k in inputs
+        tasks.append(
+            SimTask(
+                key=k,
+                group=(groups or {}).get(k, prefixes[k]),
+                prefix=prefixes[k],
+                duration_s=0.0 if held else law.duration(size),
+                output_bytes=law.nbytes(size),
+                dependencies=() if held else tuple(sorted({index[d] for d in dependencies[k]})),
+                priority=tuple(priorities[k]),
+                held_on=0 if held else None,
+            )
+        )
+    return SimGraph(tuple(tasks)).spread_inputs(n_workers)
+
+
+def scale_graph(
+    graph: SimGraph, laws: LawSet | None, *, from_size: float, to_size: float, n_workers: int,
+    fallback_ratio: float = 1.0,
+) -> SimGraph:  # fmt: skip
+    """The measured graph with each task's time and bytes stretched to ``to_size`` by
+    its prefix's law (``fallback_ratio`` for time when there are no laws); the task
+    count stays what was measured."""
+    tasks = []
+    for task in graph.tasks:
+        if laws is not None:
+            law = laws.law(task.prefix)
+            t_ratio = _ratio(law.seconds_b, from_size, to_size)
+            b_ratio = _ratio(law.bytes_b, from_size, to_size)
+        else:
+            t_ratio, b_ratio = fallback_ratio, fallback_ratio
+        tasks.append(
+            replace(
+                task,
+                duration_s=task.duration_s * t_ratio,
+                output_bytes=round(task.output_bytes * b_ratio),
+            )
+        )
+    return SimGraph(tuple(tasks)).spread_inputs(n_workers)
+
+
+def _ratio(exponent: float, from_size: float, to_size: float) -> float:
+    return (to_size / from_size) ** exponent

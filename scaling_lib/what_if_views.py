@@ -558,7 +558,7 @@ def task_stream_plot(sim: Any, n_workers: int) -> Any:
             yticks=ticks,
             invert_yaxis=True,
             width=920,
-            height=min(900, 120 + 14 * shown * threads),
+            height=max(300, min(900, 120 + 14 * shown * threads)),
             legend_position="right",
             **CANVAS,
         )

@@ -31,7 +31,7 @@ from .simulate.predict import WhatIf, what_if, what_if_graphs
 from .store import ResultsStore
 from .traces import load_traces
 
-__all__ = ["NoTracesError", "StudySimulation", "simulate_study"]
+__all__ = ["NoTracesError", "StudyReplayer", "StudySimulation", "simulate_study"]
 
 CALIBRATION_DOCUMENT = "simulation-calibration"
 METHOD_REPLAY = "replay of the measured graph"
@@ -78,6 +78,80 @@ class StudySimulation:
         }
 
 
+class StudyReplayer:
+    """A study's traced graph, ready to simulate at any worker count and network.
+
+    Usage::
+
+        replayer = StudyReplayer("quick", "data/results", size=20000)
+        replayer.at(16).wall_s, replayer.at(64, bandwidth_Bps=1.25e9).low
+        replayer.method    # replay, graph built at the size, or measured graph stretched
+    """
+
+    def __init__(
+        self, study: str, results: Any = None, *, size: float | None = None, seed: int = 0
+    ):
+        store = (
+            results
+            if isinstance(results, ResultsStore)
+            else ResultsStore(results or "data/results")
+        )
+        df = store.load_study(study)
+        ok = df[(df.get("status") == "ok") & (df.get("runner") == "dask")] if len(df) else df
+        traced = (
+            ok[ok["trace_file"].map(lambda v: isinstance(v, str))]
+            if "trace_file" in ok
+            else ok.iloc[0:0]
+        )
+        if traced.empty:
+            raise NoTracesError(
+                f"study {study!r} has no task traces to simulate: measure it again with "
+                "tracing on (the default; remove `trace: false` from its spec), e.g. "
+                f"`scaling-lib run <spec> --results {store.root}` into a new study name"
+            )
+        traces = load_traces(traced, results=store)
+        if not traces:
+            raise NoTracesError(f"none of the task traces of study {study!r} could be read")
+        walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in traced.itertuples()}
+        self.study, self.records, self.seed = study, ok, seed
+        self.calibration = _calibration(store, study, traces, walls)
+
+        sizes = sorted({float(s) for s in traced["size"]})
+        self.size = float(size) if size is not None else sizes[-1]
+        # The graph of the largest traced size at or below the target, at the most
+        # workers measured there: its repeats are the runs replayed (or stretched).
+        from_size = max([s for s in sizes if s <= self.size] or sizes[:1])
+        at_size = traced[traced["size"] == from_size]
+        self.source_workers = int(at_size["n_workers"].max())
+        source = at_size[at_size["n_workers"] == self.source_workers]
+        self.threads = int(source["threads_per_worker"].iloc[0])
+        self.runs = [
+            (traces[(r.point_id, int(r.repeat))], walls[(r.point_id, int(r.repeat))])
+            for r in source.itertuples()
+            if (r.point_id, int(r.repeat)) in traces
+        ]
+        if self.size == from_size:
+            self.method, self._graphs_for = METHOD_REPLAY, None
+        else:
+            self.method, self._graphs_for = _graphs_at_size(
+                traced, traces, self.runs, from_size, self.size
+            )
+        self._cache: dict[tuple[int, float | None], WhatIf] = {}
+
+    def at(self, n_workers: int, bandwidth_Bps: float | None = None) -> WhatIf:
+        """The simulated run on ``n_workers`` (cached), at the calibrated network or
+        ``bandwidth_Bps`` per worker."""
+        key = (int(n_workers), bandwidth_Bps)
+        if key not in self._cache:
+            cal = self.calibration.with_overrides(bandwidth_Bps=bandwidth_Bps)
+            options = {"n_workers": key[0], "threads_per_worker": self.threads, "seed": self.seed}
+            if self._graphs_for is None:
+                self._cache[key] = what_if(self.runs, cal, **options)
+            else:
+                self._cache[key] = what_if_graphs(self._graphs_for(key[0]), cal, **options)
+        return self._cache[key]
+
+
 def simulate_study(
     study: str,
     results: Any = None,
@@ -88,61 +162,12 @@ def simulate_study(
     seed: int = 0,
 ) -> StudySimulation:
     """Simulate ``study`` on each of ``workers`` (see the module docstring)."""
-    store = (
-        results if isinstance(results, ResultsStore) else ResultsStore(results or "data/results")
-    )
-    df = store.load_study(study)
-    ok = df[(df.get("status") == "ok") & (df.get("runner") == "dask")] if len(df) else df
-    traced = (
-        ok[ok["trace_file"].map(lambda v: isinstance(v, str))]
-        if "trace_file" in ok
-        else ok.iloc[0:0]
-    )
-    if traced.empty:
-        raise NoTracesError(
-            f"study {study!r} has no task traces to simulate: measure it again with tracing "
-            "on (the default; remove `trace: false` from its spec), e.g. "
-            f"`scaling-lib run <spec> --results {store.root}` into a new study name"
-        )
-    traces = load_traces(traced, results=store)
-    if not traces:
-        raise NoTracesError(f"none of the task traces of study {study!r} could be read")
-    walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in traced.itertuples()}
-    calibration = _calibration(store, study, traces, walls).with_overrides(
-        bandwidth_Bps=bandwidth_Bps
-    )
-
-    sizes = sorted({float(s) for s in traced["size"]})
-    target_size = float(size) if size is not None else sizes[-1]
-    # The graph of the largest traced size at or below the target, at the most workers
-    # measured there: its repeats are the runs replayed (or stretched).
-    from_size = max([s for s in sizes if s <= target_size] or sizes[:1])
-    at_size = traced[traced["size"] == from_size]
-    source_workers = int(at_size["n_workers"].max())
-    source = at_size[at_size["n_workers"] == source_workers]
-    threads = int(source["threads_per_worker"].iloc[0])
-    keys = [
-        (r.point_id, int(r.repeat))
-        for r in source.itertuples()
-        if (r.point_id, int(r.repeat)) in traces
-    ]
-    runs = [(traces[k], walls[k]) for k in keys]
+    replayer = StudyReplayer(study, results, size=size, seed=seed)
+    ok, target_size, threads = replayer.records, replayer.size, replayer.threads
+    calibration = replayer.calibration.with_overrides(bandwidth_Bps=bandwidth_Bps)
     targets = sorted({int(w) for w in workers} | {1})
-    if target_size == from_size:
-        method = METHOD_REPLAY
-        graphs_for = None
-    else:
-        method, graphs_for = _graphs_at_size(traced, traces, runs, from_size, target_size)
-    results_by_p = {}
-    for p in targets:
-        if graphs_for is None:
-            results_by_p[p] = what_if(
-                runs, calibration, n_workers=p, threads_per_worker=threads, seed=seed
-            )
-        else:
-            results_by_p[p] = what_if_graphs(
-                graphs_for(p), calibration, n_workers=p, threads_per_worker=threads, seed=seed
-            )
+    results_by_p = {p: replayer.at(p, bandwidth_Bps) for p in targets}
+    source_workers, method = replayer.source_workers, replayer.method
     fitted = _fitted(ok, target_size, targets)
     one = results_by_p[1].wall_s
     rows = []

@@ -50,6 +50,11 @@ def _instance(i: int, entry: Any) -> Instance:
     for key in ("vcpus", "memory_gib", "on_demand_hour"):
         if not isinstance(entry[key], (int, float)) or entry[key] <= 0:
             raise SpecError(f"{where}.{key}", f"must be a positive number, got {entry[key]!r}")
+    network = entry.get("network_gbps")
+    if network is not None and (
+        isinstance(network, bool) or not isinstance(network, (int, float)) or not network > 0
+    ):
+        raise SpecError(f"{where}.network_gbps", f"must be a positive number, got {network!r}")
     on_demand = float(entry["on_demand_hour"])
     return Instance(
         name=str(entry["name"]),
@@ -61,4 +66,5 @@ def _instance(i: int, entry: Any) -> Instance:
         gpu_memory_gib=float(entry.get("gpu_memory_gib", 0)),
         on_demand_hour=on_demand,
         committed_hour=float(entry.get("committed_hour", round(on_demand * COMMITTED_FACTOR, 4))),
+        network_gbps=None if network is None else float(network),
     )

@@ -260,6 +260,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         budget=args.budget,
         pricing=args.pricing,
         core_speed=args.core_speed,
+        simulator=_replayer(args.results, args.study[0], args.size),
     )
     result = recommendation_dict(rec)
     print(json.dumps(result, indent=2) if args.json else recommendation_text(result, args.top))
@@ -304,6 +305,20 @@ def _rate(text: str) -> float:
     if not value > 0:
         raise SpecError("--bandwidth", f"must be positive, got {text!r}")
     return float(value)
+
+
+def _replayer(results: str, study: str, size: float):
+    """The study's traced graph at ``size`` for ``recommend``, or None (said on stderr)."""
+    from .errors import AnalysisError, StoreError
+    from .what_if import StudyReplayer
+
+    try:
+        return StudyReplayer(study, results, size=size)
+    except (StoreError, AnalysisError) as exc:
+        print(
+            f"scaling-lib: note: no simulation beyond the measured workers: {exc}", file=sys.stderr
+        )
+        return None
 
 
 def _cmd_autoscale(args: argparse.Namespace) -> int:

@@ -285,6 +285,7 @@ def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
                 "workers": fmt_count(o["workers"]),
                 "time [interval]": f"{fmt_seconds(o['seconds'])} "
                 f"[{fmt_seconds(o['seconds_low'])}, {fmt_seconds(o['seconds_high'])}]",
+                "from": o.get("source", "fitted"),
                 f"cost [interval] {cur}": f"{fmt_number(o['cost'])} "
                 f"[{fmt_number(o['cost_low'])}, {fmt_number(o['cost_high'])}]",
                 "memory/worker": fmt_bytes(o["memory_per_worker_gib"] * 2**30),

@@ -112,6 +112,9 @@ class StudyReplayer:
         traces = load_traces(traced, results=store)
         if not traces:
             raise NoTracesError(f"none of the task traces of study {study!r} could be read")
+        # Only runs whose trace could be read: a point that lost its traces is skipped.
+        readable = [(r.point_id, int(r.repeat)) in traces for r in traced.itertuples()]
+        traced = traced[readable]
         walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in traced.itertuples()}
         self.study, self.records, self.seed = study, ok, seed
         self.calibration = _calibration(store, study, traces, walls)

@@ -175,7 +175,7 @@ def transfer_summary(trace: Any) -> pd.DataFrame:
     )
 
 
-def _trace_sentence(trace: Any, where: str) -> str:
+def _trace_sentence(trace: Any) -> str:
     tasks = trace.tasks
     span = float(tasks["stop"].max()) - float(trace.meta.get("submitted", tasks["start"].min()))
     workers = trace.meta.get("workers") or {}
@@ -183,7 +183,7 @@ def _trace_sentence(trace: Any, where: str) -> str:
     shape = f"{len(workers)} worker(s) x {'/'.join(map(str, threads)) or '?'} thread(s)"
     inputs = trace.inputs
     text = (
-        f"**The replayed run{where}:** {fmt_number(len(tasks))} tasks in "
+        f"**The replayed run:** {fmt_number(len(tasks))} tasks in "
         f"{fmt_number(tasks['prefix'].nunique())} prefixes on {shape}, "
         f"{fmt_seconds(span)} from submission to the last task"
     )
@@ -203,12 +203,12 @@ def prefix_table(trace: Any) -> Any:
     return styled(prefix_summary(trace), PREFIXES, caption="Tasks per prefix (one trace)")
 
 
-def trace_views(trace: Any, where: str = "") -> Any:
+def trace_views(trace: Any) -> Any:
     """A sentence about the run, its tasks per prefix and its transfers."""
     from .notebook_views import Views, styled
 
     transfers = styled(transfer_summary(trace), TRANSFERS, caption="Transfers between workers")
-    return Views([_markdown(_trace_sentence(trace, where)), prefix_table(trace), transfers])
+    return Views([_markdown(_trace_sentence(trace)), prefix_table(trace), transfers])
 
 
 # -- the calibrated constants --------------------------------------------------------------
@@ -302,7 +302,9 @@ def speedup_frame(sim: Any) -> pd.DataFrame:
 
     Each series' speedup is against its own 1-worker time: the simulation's is always
     there; the fitted law's needs 1 among the targets and the measurements' a 1-worker
-    run at this size, else their speedups are NaN (their times still plot).
+    run at this size, else their speedups are NaN (their times still plot). A speedup's
+    [low, high] divides that 1-worker time by the high and low times, so it carries
+    the whole time interval.
     """
     doc = _as_dict(sim)
     nan = float("nan")

@@ -15,8 +15,10 @@ a one-minute minimum. GPU instances are ranked only from GPU measurements.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,7 @@ class Instance:
     gpus: int = 0
     gpu_type: str | None = None
     gpu_memory_gib: float = 0.0
+    network_gbps: float | None = None  # baseline network bandwidth, Gbit/s
 
     def price(self, pricing: str) -> float:
         return self.committed_hour if pricing == "committed" else self.on_demand_hour
@@ -77,6 +80,7 @@ class Option:
     within_budget: bool | None
     efficiency: float | None
     warnings: tuple[str, ...] = ()
+    source: str = "fitted"  # "fitted" T(n, p), or "simulated" (the traced graph replayed)
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,16 @@ def recommend(
     counts: tuple[int, ...] = COUNTS,
     draws: int = 100,
     model: TimeModel | None = None,
+    simulator: Any = None,
 ) -> Recommendation:
     """Rank instance options for one run at ``size`` (see the module docstring).
 
     ``model`` reuses a time model already fitted to these records (the dashboard's).
+    ``simulator`` (a ``what_if.StudyReplayer`` at ``size``, or anything with
+    ``.at(workers, bandwidth_Bps) -> WhatIf`` and ``.method``) times the CPU options
+    beyond the most workers measured: the measured task graph replayed on that many
+    workers, each instance's network shared by its workers. Inside the measured range
+    the fitted law stays.
     """
     if pricing not in ("on_demand", "committed"):
         raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
@@ -165,6 +175,7 @@ def recommend(
         )
         if wanted:
             predictions[kind] = dict(zip(wanted, m.predict_many(size, wanted), strict=True))
+    most_measured = int(runs.loc[runs["backend"] == "cpu", "n_workers"].max() or 0)
     options = []
     for inst in catalog.instances:
         kind = "gpu" if inst.gpus else "cpu"
@@ -172,7 +183,11 @@ def recommend(
             continue
         for count in counts:
             workers = workers_of(inst) * count
-            options.append(_option(inst, count, workers, predictions[kind][workers], asks[kind]))
+            pred, source = predictions[kind][workers], "fitted"
+            if simulator is not None and kind == "cpu" and workers > most_measured:
+                pred, source = _simulated(simulator, pred, inst, count, workers), "simulated"
+            option = _option(inst, count, workers, pred, asks[kind])
+            options.append(dataclasses.replace(option, source=source))
     options.sort(
         key=lambda o: (
             not o.feasible,
@@ -208,8 +223,16 @@ def recommend(
         f"cost = instances x {pricing.replace('_', '-')} price x time, billed per second with "
         f"a 60 s minimum; prices from {catalog.source or 'the catalog'} "
         f"({catalog.retrieved or 'undated'})",
-        "network between instances is assumed no slower than between this host's workers; "
-        "multi-node runs may pay more for communication than measured here",
+        (
+            f"beyond {most_measured} workers (the most measured) CPU times come from the "
+            f"simulation ({simulator.method}), each instance's baseline network shared by "
+            "its workers (the measured network between workers of one instance); within "
+            "that range, from the fitted law"
+            if simulator is not None
+            else "network between instances is assumed no slower than between this host's "
+            "workers; multi-node runs may pay more for communication than measured here "
+            "(record task traces and the simulation times them)"
+        ),
     )
     if not measured_gpu and any(i.gpus for i in catalog.instances):
         assumptions += (
@@ -255,6 +278,27 @@ class _Ask:
     one_worker_seconds: float
     memory_model: object | None  # PmnfModel of peak memory vs data per worker
     source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
+
+
+def _simulated(
+    simulator: Any, fitted: Prediction, inst: Instance, count: int, workers: int
+) -> Prediction:
+    """The fitted prediction's slot filled from the simulation at this option."""
+    bandwidth = None
+    if count > 1 and inst.network_gbps:
+        bandwidth = inst.network_gbps * 1e9 / 8 / max(workers // count, 1)
+    sim = simulator.at(workers, bandwidth)
+    notes = ()
+    if count > 1 and not bandwidth:
+        notes = (f"{inst.name} has no network_gbps in the catalog: simulated at this host's",)
+    return dataclasses.replace(
+        fitted,
+        seconds=sim.wall_s,
+        low=sim.low,
+        high=sim.high,
+        model=f"simulation: {simulator.method}",
+        warnings=notes,
+    )
 
 
 def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _Ask) -> Option:

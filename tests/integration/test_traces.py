@@ -17,13 +17,14 @@ from scaling_lib.traces import (
     load_trace,
     load_traces,
 )
+from scaling_lib.what_if import simulate_study
 
 SPEC = {
     "study": "traced",
     "workload": "array",
     "params": {"chunks": 250},
-    "sizes": [1000],
-    "workers": [2],
+    "sizes": [500, 1000],
+    "workers": [1, 2],
     "repeats": 2,
     "warmup": 0,
     "baseline": False,
@@ -42,7 +43,7 @@ def test_every_run_has_a_trace_that_round_trips_through_the_store(traced_study):
     df = ResultsStore(traced_study).load_study("traced")
     assert (df["status"] == "ok").all()
     assert df["trace_file"].str.match(r"traces/[0-9a-f]+-r[01]-[0-9a-f]{8}\.parquet").all()
-    point = df["point_id"].iloc[0]
+    point = _point(df, 1000, 2)
     for repeat in (0, 1):
         trace = load_trace("traced", point, repeat, results=traced_study)
         record = df[(df["point_id"] == point) & (df["repeat"] == repeat)].iloc[0]
@@ -69,6 +70,10 @@ def test_every_run_has_a_trace_that_round_trips_through_the_store(traced_study):
         assert transfers["nbytes"].sum() == record["bytes_transferred"]
 
 
+def _point(df, size, workers):
+    return df[(df["size"] == size) & (df["n_workers"] == workers)]["point_id"].iloc[0]
+
+
 def test_trace_file_bytes_round_trip_exactly(traced_study):
     df = ResultsStore(traced_study).load_study("traced")
     trace = load_trace("traced", df["point_id"].iloc[0], 0, results=traced_study)
@@ -90,8 +95,8 @@ def test_corrupt_or_missing_trace_is_named_and_the_rest_still_loads(traced_study
     results = str(tmp_path / "copy")
     shutil.copytree(traced_study, results)
     df = ResultsStore(results).load_study("traced")
-    point = df["point_id"].iloc[0]
-    files = df.sort_values("repeat")["trace_file"].tolist()
+    point = _point(df, 1000, 2)
+    files = df[df["point_id"] == point].sort_values("repeat")["trace_file"].tolist()
     Path(results, "traced", files[0]).write_bytes(b"not parquet")
     Path(results, "traced", files[1]).unlink()
 
@@ -100,10 +105,15 @@ def test_corrupt_or_missing_trace_is_named_and_the_rest_still_loads(traced_study
     with pytest.raises(TraceError, match=f"trace file .*{files[1]} is missing"):
         load_trace("traced", point, 1, results=results)
     with pytest.warns(CorruptTraceWarning) as caught:
-        assert load_traces(df, results=results) == {}
-    assert len(caught) == 2
-    # The records themselves are untouched.
-    assert len(ResultsStore(results).load_study("traced")) == 2
+        traces = load_traces(df, results=results)
+    assert len(caught) == 2 and len(traces) == len(df) - 2
+    assert all(point != p for p, _ in traces)
+    # The records themselves are untouched, and the study still simulates from the
+    # traces left (the 1,000 x 2 point lost both: the largest size at 1 worker is used).
+    assert len(ResultsStore(results).load_study("traced")) == len(df)
+    with pytest.warns(CorruptTraceWarning):
+        sim = simulate_study("traced", results, workers=[4])
+    assert sim.source_workers == 1 and sim.size == 1000
 
 
 def test_trace_false_records_no_trace_and_load_trace_says_why(results_dir):
@@ -199,3 +209,48 @@ def test_simulate_without_traces_says_how_to_get_them(results_dir, cli, cli_env)
             timeout=120,
         )
         assert out.returncode == 2 and field in out.stderr, out.stderr
+
+
+def test_recommend_simulates_beyond_the_measured_workers_and_says_so(
+    traced_study, cli, cli_env, tmp_path
+):
+    import json
+    import subprocess
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(
+        "instances:\n"
+        "  - {name: small, vcpus: 2, memory_gib: 8, on_demand_hour: 0.1, network_gbps: 0.78}\n"
+        "  - {name: big, vcpus: 8, memory_gib: 32, on_demand_hour: 0.4, network_gbps: 3.125}\n"
+    )
+    out = subprocess.run(
+        [
+            *cli,
+            "recommend",
+            "traced",
+            "--results",
+            traced_study,
+            "--size",
+            "2000",
+            "--json",
+            "--catalog",
+            str(catalog),
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    rec = json.loads(out.stdout)
+    by_source = {}
+    for option in rec["options"]:
+        by_source.setdefault(option["source"], set()).add(option["workers"])
+    # Up to the 2 workers measured, the fitted law; beyond, the simulation.
+    assert by_source["fitted"] == {2}  # one small instance
+    assert min(by_source["simulated"]) == 4  # two small instances
+    simulated = [o for o in rec["options"] if o["source"] == "simulated"]
+    assert all(0 < o["seconds_low"] <= o["seconds"] <= o["seconds_high"] for o in simulated)
+    assumption = next(a for a in rec["assumptions"] if a.startswith("beyond 2 workers"))
+    # 2,000 was never traced: the array workload builds its graph at that size.
+    assert "graph built at size 2000 by the workload" in assumption

@@ -60,6 +60,7 @@ def test_there_are_the_five_notebooks():
         "03_custom_workload",
         "04_training_strategies",
         "05_serving_load",
+        "06_what_if",
     ]
 
 

@@ -133,6 +133,11 @@ class StudyReplayer:
             for r in source.itertuples()
             if (r.point_id, int(r.repeat)) in traces
         ]
+        # Per-task costs as measured where the replayed graph ran (they grow with the
+        # workers sharing this host's cores); the network from every traced run.
+        self.calibration = calibrate(
+            [t for t, _ in self.runs], [w for _, w in self.runs]
+        ).with_network_of(self.calibration)
         if self.size == from_size:
             self.method, self._graphs_for = METHOD_REPLAY, None
         else:

@@ -27,8 +27,9 @@ What each constant is, and where it comes from:
   first task, gathering the result after the last), as ``a + b * tasks`` across runs.
 - ``prefix_laws``: per task prefix, compute seconds as ``a + b * input bytes``.
 
-``value`` is the median over all samples, ``low``/``high`` the range of the per-run
-medians (the spread a replay carries into its interval); ``source`` says "measured",
+``value`` is the mean (per-task costs, which add up over a run) or the median (the rest)
+over all samples, ``low``/``high`` the range of the per-run values (the spread a replay
+carries into its interval); ``source`` says "measured",
 "default" (no samples: Dask's own first guess) or "override".
 """
 
@@ -66,13 +67,17 @@ class Estimate:
     source: str = "measured"
 
     @classmethod
-    def from_runs(cls, per_run: Sequence[Sequence[float]], default: float) -> Estimate:
+    def from_runs(
+        cls, per_run: Sequence[Sequence[float]], default: float, *, center: Any = np.median
+    ) -> Estimate:
+        """``center`` (median, or mean for costs that add up) of all samples, and the
+        range of the per-run centres; Dask's ``default`` when there are no samples."""
         runs = [np.asarray(r, dtype=float) for r in per_run if len(r)]
         if not runs:
             return cls(default, default, default, 0, "default")
-        medians = [float(np.median(r)) for r in runs]
-        pooled = float(np.median(np.concatenate(runs)))
-        return cls(pooled, min(medians), max(medians), int(sum(map(len, runs))))
+        centers = [float(center(r)) for r in runs]
+        pooled = float(center(np.concatenate(runs)))
+        return cls(pooled, min(centers), max(centers), int(sum(map(len, runs))))
 
     @classmethod
     def override(cls, value: float) -> Estimate:
@@ -108,6 +113,11 @@ class Calibration:
             if value is not None:
                 changes[name] = Estimate.override(value)
         return replace(self, **changes)
+
+    def with_network_of(self, other: Calibration) -> Calibration:
+        """These per-task constants with ``other``'s transfer latency and bandwidth
+        (which only runs on several workers can measure)."""
+        return replace(self, latency_s=other.latency_s, bandwidth_Bps=other.bandwidth_Bps)
 
     def cluster(self, n_workers: int, threads_per_worker: int = 1, *, at: str = "value") -> Any:
         """A ``SimCluster`` with the constants at ``at``: "value" (central), "fast" (each
@@ -162,8 +172,14 @@ def calibrate(traces: Sequence[Any], walls: Sequence[float] | None = None) -> Ca
             client_points.append((n, float(walls[i]) - span))
     latency = Estimate.from_runs(small, DASK_DEFAULTS["latency_s"])
     return Calibration(
-        task_overhead_s=Estimate.from_runs(overhead, DASK_DEFAULTS["task_overhead_s"]),
-        message_latency_s=Estimate.from_runs(latency_runs, DASK_DEFAULTS["message_latency_s"]),
+        # Per-task costs add up over a run: their mean, not their median, is what a
+        # replay must reproduce (the gaps are skewed: a few long ones carry much time).
+        task_overhead_s=Estimate.from_runs(
+            overhead, DASK_DEFAULTS["task_overhead_s"], center=np.mean
+        ),
+        message_latency_s=Estimate.from_runs(
+            latency_runs, DASK_DEFAULTS["message_latency_s"], center=np.mean
+        ),
         scheduler_overhead_s=Estimate.from_runs(sched, DASK_DEFAULTS["scheduler_overhead_s"]),
         latency_s=latency,
         bandwidth_Bps=_bandwidth(traces, latency.value),

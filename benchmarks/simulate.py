@@ -20,6 +20,11 @@ fitted T(n, p) and Ernest (NNLS) fitted on the same training points beside it:
    25%. Their tasks sleep (release the GIL), so this checks scheduling, placement,
    stealing and transfers beyond 2 cores, not CPU-bound scale-out.
 
+The truths are runs on this machine, so the simulation is told that every worker
+shares its cores (``host_cores``): Dask's per-task work on the workers and the
+scheduler, and the tasks' own CPU share (from Dask's thread-cpu / thread-noncpu metrics),
+contend for them. A cluster of machines (what `scaling-lib simulate` predicts) does not.
+
 Errors are |predicted - measured| / measured, measured = the median over repeats.
 Results stay in --results (default a temporary folder); a second run reuses them.
 """
@@ -27,6 +32,7 @@ Results stay in --results (default a temporary folder); a second run reuses them
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -43,11 +49,15 @@ from scaling_lib.analysis.fit import fit_ernest  # noqa: E402
 from scaling_lib.analysis.laws import fit_amdahl  # noqa: E402
 from scaling_lib.analysis.predict import fit_time_model  # noqa: E402
 from scaling_lib.errors import AnalysisError  # noqa: E402
-from scaling_lib.simulate.calibrate import calibrate  # noqa: E402
+from scaling_lib.simulate.calibrate import calibrate, cpu_fraction_of  # noqa: E402
 from scaling_lib.simulate.predict import what_if  # noqa: E402
 from scaling_lib.store import ResultsStore  # noqa: E402
 from scaling_lib.sweep import run_study  # noqa: E402
 from scaling_lib.traces import load_traces  # noqa: E402
+
+# The truths run on this machine, every worker on its cores: the simulation is told so
+# (Dask's per-task CPU and the tasks' own CPU share them; sleeping does not).
+HOST_CORES = os.cpu_count() or 1
 
 CPU_STUDIES = {
     "sim-array": {"workload": "array", "params": {"chunks": 500}, "sizes": [2000, 3000]},
@@ -118,13 +128,17 @@ def predict_study(store, study, train_workers, targets, rows_out, label):
         runs = _runs(df, traces, source)
         threads = int(source["threads_per_worker"].iloc[0])
         # As StudyReplayer: per-task costs from the replayed point, network from all.
-        point_cal = calibrate([t for t, _ in runs], [w for _, w in runs]).with_network_of(cal)
+        point_cal = calibrate(
+            [t for t, _ in runs], [w for _, w in runs], cpu_fraction_of(source)
+        ).with_network_of(cal)
         for p in targets:
             truth_rows = at_size[at_size["n_workers"] == p]
             if truth_rows.empty or not runs:
                 continue
             truth = float(truth_rows["wall_s"].median())
-            sim = what_if(runs, point_cal, n_workers=p, threads_per_worker=threads)
+            sim = what_if(
+                runs, point_cal, n_workers=p, threads_per_worker=threads, host_cores=HOST_CORES
+            )
             row = {
                 "check": label,
                 "study": study,
@@ -155,8 +169,11 @@ def replay_study(store, study, rows_out):
         if not runs:
             continue
         truth = float(rows["wall_s"].median())
-        point_cal = calibrate([t for t, _ in runs], [w for _, w in runs]).with_network_of(cal)
+        point_cal = calibrate(
+            [t for t, _ in runs], [w for _, w in runs], cpu_fraction_of(rows)
+        ).with_network_of(cal)
         threads = int(rows.threads_per_worker.iloc[0])
+        # Constants measured at this very count already carry its contention.
         sim = what_if(runs, point_cal, n_workers=int(p), threads_per_worker=threads)
         rows_out.append(
             {"check": "replay", "study": study, "size": size, "p": int(p), "truth": truth,

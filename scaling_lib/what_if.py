@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import AnalysisError, StoreError
-from .simulate.calibrate import Calibration, calibrate
+from .simulate.calibrate import Calibration, calibrate, cpu_fraction_of
 from .simulate.predict import WhatIf, what_if, what_if_graphs
 from .store import ResultsStore
 from .traces import load_traces
@@ -136,7 +136,7 @@ class StudyReplayer:
         # Per-task costs as measured where the replayed graph ran (they grow with the
         # workers sharing this host's cores); the network from every traced run.
         self.calibration = calibrate(
-            [t for t, _ in self.runs], [w for _, w in self.runs]
+            [t for t, _ in self.runs], [w for _, w in self.runs], cpu_fraction_of(source)
         ).with_network_of(self.calibration)
         if self.size == from_size:
             self.method, self._graphs_for = METHOD_REPLAY, None

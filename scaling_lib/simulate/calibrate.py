@@ -26,6 +26,8 @@ What each constant is, and where it comes from:
 - ``client_overhead_s``: recorded wall minus the traced span (graph submission before the
   first task, gathering the result after the last), as ``a + b * tasks`` across runs.
 - ``prefix_laws``: per task prefix, compute seconds as ``a + b * input bytes``.
+- ``cpu_fraction``: the share of task time on a CPU (from the records' Dask metrics),
+  used only when the simulated workers share one host's cores.
 
 ``value`` is the mean (per-task costs, which add up over a run) or the median (the rest)
 over all samples, ``low``/``high`` the range of the per-run values (the spread a replay
@@ -44,7 +46,7 @@ import numpy as np
 
 from .engine import SimCluster
 
-__all__ = ["Calibration", "Estimate", "calibrate"]
+__all__ = ["Calibration", "Estimate", "calibrate", "cpu_fraction_of"]
 
 SMALL_TRANSFER_BYTES = 64 * 2**10
 DASK_DEFAULTS = {
@@ -94,6 +96,9 @@ class Calibration:
     latency_s: Estimate
     bandwidth_Bps: Estimate
     client_overhead_s: tuple[float, float] = (0.0, 0.0)  # a + b * tasks
+    # Share of task compute time spent on a CPU (Dask's thread-cpu / (cpu + noncpu)):
+    # what workers sharing one host's cores contend for.
+    cpu_fraction: float = 1.0
     prefix_laws: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     CLUSTER_FIELDS = (
@@ -119,7 +124,14 @@ class Calibration:
         (which only runs on several workers can measure)."""
         return replace(self, latency_s=other.latency_s, bandwidth_Bps=other.bandwidth_Bps)
 
-    def cluster(self, n_workers: int, threads_per_worker: int = 1, *, at: str = "value") -> Any:
+    def cluster(
+        self,
+        n_workers: int,
+        threads_per_worker: int = 1,
+        *,
+        at: str = "value",
+        host_cores: int | None = None,
+    ) -> Any:
         """A ``SimCluster`` with the constants at ``at``: "value" (central), "fast" (each
         at the end of its spread that shortens a run: low costs, high bandwidth) or
         "slow" (the other end)."""
@@ -132,7 +144,13 @@ class Calibration:
             slower = "low" if name == "bandwidth_Bps" else "high"
             pick = {"value": "value", "fast": faster, "slow": slower}[at]
             values[name] = getattr(est, pick)
-        return SimCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, **values)
+        return SimCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            host_cores=host_cores,
+            cpu_fraction=self.cpu_fraction,
+            **values,
+        )
 
     def client_overhead(self, n_tasks: int) -> float:
         a, b = self.client_overhead_s
@@ -150,12 +168,18 @@ class Calibration:
         return cls(
             **values,
             client_overhead_s=tuple(raw.get("client_overhead_s", (0.0, 0.0))),
+            cpu_fraction=float(raw.get("cpu_fraction", 1.0)),
             prefix_laws={k: dict(v) for k, v in raw.get("prefix_laws", {}).items()},
         )
 
 
-def calibrate(traces: Sequence[Any], walls: Sequence[float] | None = None) -> Calibration:
-    """Calibrate from ``traces`` (TaskTraces); ``walls`` are their records' ``wall_s``."""
+def calibrate(
+    traces: Sequence[Any],
+    walls: Sequence[float] | None = None,
+    cpu_fraction: float | None = None,
+) -> Calibration:
+    """Calibrate from ``traces`` (TaskTraces); ``walls`` are their records' ``wall_s``,
+    ``cpu_fraction`` their tasks' CPU share (records' cpu_s / (cpu_s + noncpu_s))."""
     overhead, latency_runs, sched, small = [], [], [], []
     client_points = []
     for i, trace in enumerate(traces):
@@ -185,6 +209,7 @@ def calibrate(traces: Sequence[Any], walls: Sequence[float] | None = None) -> Ca
         bandwidth_Bps=_bandwidth(traces, latency.value),
         client_overhead_s=_linear(client_points),
         prefix_laws=_prefix_laws(traces),
+        cpu_fraction=1.0 if cpu_fraction is None else min(max(float(cpu_fraction), 0.0), 1.0),
     )
 
 
@@ -291,3 +316,14 @@ def _prefix_laws(traces: Sequence[Any]) -> dict[str, dict[str, float]]:
         a, b = _linear(list(zip(x, ys[prefix], strict=True)))
         laws[prefix] = {"a": a, "b": b, "n": len(x), "median_s": float(np.median(ys[prefix]))}
     return laws
+
+
+def cpu_fraction_of(records: Any) -> float | None:
+    """Median CPU share of the tasks' time over records (a frame with ``cpu_s`` and
+    ``noncpu_s``, Dask's thread-cpu and thread-noncpu); None without them."""
+    if records is None or "cpu_s" not in records or "noncpu_s" not in records:
+        return None
+    cpu = records["cpu_s"].astype(float)
+    total = cpu + records["noncpu_s"].astype(float)
+    shares = (cpu / total)[total > 0].dropna()
+    return float(shares.median()) if len(shares) else None

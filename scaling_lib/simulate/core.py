@@ -65,6 +65,13 @@ class Simulation(SchedulerDecisions, DataMovement):
         self.task_overhead = float(cluster.task_overhead_s)
         self.sched_overhead = float(cluster.scheduler_overhead_s)
         self.msg_latency = float(cluster.message_latency_s)
+        # Workers sharing one host's cores (validation on a small machine): Dask's
+        # per-task CPU and the tasks' own CPU share ``host_cores`` (see _stretch).
+        self.host_cores = cluster.host_cores
+        self.cpu_fraction = float(cluster.cpu_fraction)
+        self.executing = 0
+        computed = [float(t.duration_s) for t in tasks if t.held_on is None]
+        self.mean_dur = sum(computed) / len(computed) if computed else 0.0
         self.queuing = not math.isinf(cluster.worker_saturation)
         self.cap = slots_per_worker(cluster.worker_saturation, self.nt) if self.queuing else 0
         self.stealing = bool(cluster.work_stealing) and W > 1
@@ -81,6 +88,7 @@ class Simulation(SchedulerDecisions, DataMovement):
 
         # Static task data.
         self.dur = [float(t.duration_s) for t in tasks]
+        self.occupied = [0.0] * n  # how long each task held its thread
         # Expected durations in integer nanoseconds: occupancy sums stay exact, so ties
         # between workers are real ties rather than float noise.
         self.exp_ns = [round(d * 1e9) for d in self.dur]
@@ -342,15 +350,36 @@ class Simulation(SchedulerDecisions, DataMovement):
             lvl = self.level[i]
             if lvl is not None and self.stealable[w][lvl].pop(i, 0) is None:
                 self.n_stealable -= 1
-            stop = t + self.dur[i] + self.task_overhead
+            self.executing += 1
+            if self.host_cores is None:
+                stop = t + self.dur[i] + self.task_overhead  # summed in this order: exact
+                self.occupied[i] = self.dur[i] + self.task_overhead
+            else:
+                k, f = self._stretch(), self.cpu_fraction
+                self.occupied[i] = self.dur[i] * (1.0 - f + f * k) + self.task_overhead * k
+                stop = t + self.occupied[i]
             self.stream.append((i, w, thread, t, stop))
             self._push(stop, DONE, i, thread)
+
+    def _stretch(self) -> float:
+        """How much CPU phases slow down on a host of ``host_cores`` cores while
+        ``executing`` tasks run: each demands its CPU share of a task cycle (the
+        compute's CPU fraction, Dask's per-task cost on the worker and on the
+        scheduler); past the cores, processor sharing stretches every CPU phase by
+        demand / cores. A mean-field estimate at the moment a task starts."""
+        d, o = self.mean_dur, self.task_overhead
+        cycle = d + o
+        if cycle <= 0.0:
+            return 1.0
+        demand = self.executing * (self.cpu_fraction * d + o + self.sched_overhead) / cycle
+        return max(1.0, demand / self.host_cores)
 
     def _task_done(self, i: int, thread: int, t: float) -> None:
         w = self.assigned[i]
         self.state[i] = DONE_STATE
         heapq.heappush(self.free_threads[w], thread)
-        self.busy[w] += self.dur[i] + self.task_overhead
+        self.executing -= 1
+        self.busy[w] += self.occupied[i]
         if t > self.wall:
             self.wall = t
         self._add_replica(i, w)
@@ -364,7 +393,8 @@ class Simulation(SchedulerDecisions, DataMovement):
             # covers the message that starts a released dependent), then queues behind
             # the messages before it: one serial scheduler.
             arrive = t + self.msg_latency
-            self.sched_free_at = max(arrive, self.sched_free_at) + self.sched_overhead
+            cost = self.sched_overhead * (self._stretch() if self.host_cores else 1.0)
+            self.sched_free_at = max(arrive, self.sched_free_at) + cost
             self._push(self.sched_free_at, SCHED, i, w)
         else:
             self._scheduler_task_done(i, w, t)

@@ -43,6 +43,13 @@ Policies, after distributed 2026.7.1 ``scheduler.py`` / ``stealing.py``:
   after the task ends (the worker-scheduler-worker round trip that a released dependent
   waits for) and costs ``scheduler_overhead_s`` before its dependents are released and
   its slot counts as free.
+- One host (``host_cores`` set, e.g. to check the simulation against runs on a small
+  machine): every worker shares those cores. When a task starts, the CPU demanded by
+  the tasks executing (``cpu_fraction`` of their compute, the per-task cost on the
+  worker and on the scheduler, per task cycle) is compared with the cores; past them,
+  the task's CPU phases and the scheduler's cost stretch by demand / cores (processor
+  sharing, mean-field). ``None`` (the default): each worker has cores of its own, as
+  on a cluster of machines. Memory-bandwidth contention is not modelled.
 - Memory: a worker holds its inputs (``held_on``), its results and fetched copies; a
   copy is freed when its consumers there have finished and no consumer anywhere still
   has to fetch it. Results without consumers stay.
@@ -75,6 +82,8 @@ class SimCluster:
     message_latency_s: float = 0.0
     worker_saturation: float = 1.1
     work_stealing: bool = True
+    host_cores: int | None = None
+    cpu_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("n_workers", "threads_per_worker"):
@@ -91,6 +100,12 @@ class SimCluster:
         v = self.worker_saturation
         if not _is_number(v) or math.isnan(v) or v <= 0:
             raise ValueError(f"worker_saturation must be > 0 (inf disables queuing), got {v!r}")
+        v = self.host_cores
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"host_cores must be None or a positive int, got {v!r}")
+        v = self.cpu_fraction
+        if not _is_number(v) or not (0.0 <= v <= 1.0):
+            raise ValueError(f"cpu_fraction must be between 0 and 1, got {v!r}")
         if not isinstance(self.work_stealing, bool):
             raise ValueError(f"work_stealing must be a bool, got {self.work_stealing!r}")
 

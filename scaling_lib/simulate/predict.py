@@ -72,8 +72,10 @@ def what_if(
     n_workers: int,
     threads_per_worker: int = 1,
     seed: int = 0,
+    host_cores: int | None = None,
 ) -> WhatIf:
-    """Replay ``runs`` ((trace, recorded wall) per repeat) on ``n_workers``."""
+    """Replay ``runs`` ((trace, recorded wall) per repeat) on ``n_workers``
+    (``host_cores``: all of them on one host with that many cores; None: a cluster)."""
     if not runs:
         raise ValueError("what_if needs at least one traced run")
     graphs = [graph_from_trace(trace, n_workers=n_workers) for trace, _ in runs]
@@ -83,6 +85,7 @@ def what_if(
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,
         seed=seed,
+        host_cores=host_cores,
     )
 
 
@@ -93,6 +96,7 @@ def what_if_graphs(
     n_workers: int,
     threads_per_worker: int = 1,
     seed: int = 0,
+    host_cores: int | None = None,
 ) -> WhatIf:
     """As ``what_if``, for graphs already made (one per repeat, inputs placed on
     ``n_workers``): replayed traces, or graphs built or scaled to an unmeasured size."""
@@ -108,7 +112,9 @@ def what_if_graphs(
         counts.append(n_tasks)
         client = calibration.client_overhead(n_tasks)
         for at in SETTINGS:
-            cluster = calibration.cluster(n_workers, threads_per_worker, at=at)
+            cluster = calibration.cluster(
+                n_workers, threads_per_worker, at=at, host_cores=host_cores
+            )
             result = simulate(graph, cluster, seed=seed)
             every.append(result.wall_s + client)
             if at == "value":

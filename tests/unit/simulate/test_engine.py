@@ -363,7 +363,7 @@ def test_package_imports_only_stdlib_numpy_and_itself() -> None:
     import scaling_lib.simulate as pkg
 
     allowed = {"__future__", "dataclasses", "functools", "heapq", "itertools", "math", "numpy"}
-    allowed |= {"typing"}
+    allowed |= {"collections", "typing"}
     for path in pathlib.Path(pkg.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -373,3 +373,20 @@ def test_package_imports_only_stdlib_numpy_and_itself() -> None:
             else:
                 continue
             assert set(names) <= allowed, (path.name, names)
+
+
+def test_workers_sharing_a_hosts_cores_stretch_cpu_but_not_sleep() -> None:
+    four = graph([task(f"t{i}", 1.0) for i in range(4)])
+    base = {"n_workers": 4, "task_overhead_s": 0.0, "latency_s": 0.0, "message_latency_s": 0.0}
+    # Four 1 s CPU tasks on 2 cores: the third and fourth start with 3 and 4 running,
+    # so they take 1.5 s and 2 s (4 CPU-seconds on 2 cores end at 2 s).
+    cpu = simulate(four, SimCluster(**base, host_cores=2, cpu_fraction=1.0))
+    assert cpu.wall_s == pytest.approx(2.0)
+    assert sum(cpu.busy_s) == pytest.approx(1.0 + 1.0 + 1.5 + 2.0)
+    # Tasks that sleep (no CPU) do not contend; nor do workers with cores of their own.
+    assert simulate(four, SimCluster(**base, host_cores=2, cpu_fraction=0.0)).wall_s == 1.0
+    assert simulate(four, SimCluster(**base)).wall_s == 1.0
+    with pytest.raises(ValueError, match="host_cores must be None or a positive int"):
+        SimCluster(n_workers=2, host_cores=0)
+    with pytest.raises(ValueError, match="cpu_fraction must be between 0 and 1"):
+        SimCluster(n_workers=2, cpu_fraction=1.5)

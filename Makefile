@@ -67,6 +67,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/strategies.py
 	$(BIN)/python benchmarks/autoscale.py
+	$(BIN)/python benchmarks/simulate.py
+	$(BIN)/python benchmarks/simulate_speed.py
 
 # On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, and a
 # small CPU-vs-GPU study with its comparison and recommendation. The extra is installed

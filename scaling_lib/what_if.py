@@ -18,6 +18,7 @@ the same targets, and a row says where the two disagree by more than their inter
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -314,7 +315,9 @@ def _calibration(
         except (KeyError, TypeError, ValueError):
             pass  # an older or damaged document: calibrate again
     cal = calibrate(list(traces.values()), [walls[k] for k in traces])
-    store.save_json(study, CALIBRATION_DOCUMENT, {"traces": keys, "calibration": cal.to_dict()})
+    # A read-only store (a shared dashboard's) keeps nothing: calibrated again next time.
+    with contextlib.suppress(StoreError):
+        store.save_json(study, CALIBRATION_DOCUMENT, {"traces": keys, "calibration": cal.to_dict()})
     return cal
 
 

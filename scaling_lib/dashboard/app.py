@@ -43,6 +43,7 @@ from .views import (
     RunsView,
     StrongScalingView,
     WeakScalingView,
+    WhatIfView,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ VIEW_CLASSES = {
     "Runs": RunsView,
     "Compare": CompareView,
     "AI workloads": AIWorkloadsView,
+    "What-if": WhatIfView,
 }
 TABS = tuple(VIEW_CLASSES)
 POLL_MS = 2000

@@ -17,6 +17,7 @@ The views live in modules of one job each, re-exported here:
 - ``scaling_views``: strong, weak and data scaling, bottlenecks, roofline
 - ``recommendations_view``: ranked instance options
 - ``records_views``: runs, compare, AI workloads
+- ``what_if_view``: the measured task graph replayed on more workers
 - ``view_base``: the base class and the panes every view builds with
 """
 
@@ -32,6 +33,7 @@ from .scaling_views import (
     StrongScalingView,
     WeakScalingView,
 )
+from .what_if_view import WhatIfView
 
 __all__ = [
     "AIWorkloadsView",
@@ -44,4 +46,5 @@ __all__ = [
     "RunsView",
     "StrongScalingView",
     "WeakScalingView",
+    "WhatIfView",
 ]

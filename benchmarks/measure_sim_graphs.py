@@ -34,27 +34,30 @@ from scaling_lib.traces import load_trace  # noqa: E402
 
 MB = 1_000_000
 
-# graph -> (workload path, size, params): about 2-3 s of sleep on one worker each.
+# graph -> (workload path, size, params): 5-10 s of sleep on one worker each. Tasks sleep
+# 0.1 s: with 20-40 ms tasks, Dask's own per-task CPU (a few ms on the worker, the
+# scheduler and each transfer) across 16 worker processes saturates 2 cores, and the
+# truths at 8-16 workers measure the host's CPU instead of the schedule.
 GRAPHS = {
     "sleep-tree": (
         "benchmarks.sim_graphs:SleepTree",
         64,  # 64 leaves + 16 + 4 + 1 combines = 85 tasks
-        {"task_s": 0.03, "bytes_per_task": 2 * MB},
+        {"task_s": 0.1, "bytes_per_task": 2 * MB},
     ),
     "sleep-shuffle": (
         "benchmarks.sim_graphs:SleepShuffle",
         24,  # 24 splits + 576 getitems + 24 outputs + 24 checks + 1 = 649 tasks
-        {"task_s": 0.04, "bytes_per_task": 2 * MB},
+        {"task_s": 0.1, "bytes_per_task": 2 * MB},
     ),
     "sleep-stragglers": (
         "benchmarks.sim_graphs:SleepStragglers",
-        96,  # 96 map tasks (10 of them 5x longer) + 1 sum = 97 tasks
-        {"task_s": 0.02, "bytes_per_task": 2 * MB},
+        64,  # 64 map tasks (6 of them 5x longer) + 1 sum = 65 tasks
+        {"task_s": 0.1, "bytes_per_task": 2 * MB},
     ),
     "sleep-pipeline": (
         "benchmarks.sim_graphs:SleepPipeline",
-        48,  # 48 chains x 3 stages + 48 scalars + 12 + 3 + 1 sums = 208 tasks
-        {"task_s": 0.02, "bytes_per_task": 2 * MB},
+        32,  # 32 chains x 3 stages + 32 scalars + 8 + 2 + 1 sums = 139 tasks
+        {"task_s": 0.1, "bytes_per_task": 2 * MB},
     ),
 }
 

@@ -91,7 +91,22 @@ class Simulation(SchedulerDecisions, DataMovement):
         self.occupied = [0.0] * n  # how long each task held its thread
         # Expected durations in integer nanoseconds: occupancy sums stay exact, so ties
         # between workers are real ties rather than float noise.
-        self.exp_ns = [round(d * 1e9) for d in self.dur]
+        # Dask estimates a task by its prefix's average duration (TaskPrefix), not by its
+        # own: a straggler looks like its siblings to placement and stealing.
+        if cluster.duration_estimate == "prefix":
+            sums: dict[str, list[float]] = {}
+            for t, d in zip(tasks, self.dur, strict=True):
+                if t.held_on is None:
+                    acc = sums.setdefault(t.prefix, [0.0, 0])
+                    acc[0] += d
+                    acc[1] += 1
+            self.expected = [
+                sums[t.prefix][0] / sums[t.prefix][1] if t.prefix in sums else d
+                for t, d in zip(tasks, self.dur, strict=True)
+            ]
+        else:
+            self.expected = list(self.dur)
+        self.exp_ns = [round(d * 1e9) for d in self.expected]
         self.nbytes = [t.output_bytes for t in tasks]
         self.deps = [tuple(dict.fromkeys(t.dependencies)) for t in tasks]
         held = [t.held_on is not None for t in tasks]
@@ -116,7 +131,7 @@ class Simulation(SchedulerDecisions, DataMovement):
         if self.stealing:
             for i, t in enumerate(tasks):
                 dep_bytes = sum(self.nbytes[d] for d in self.deps[i]) if self.deps[i] else -1
-                self.level[i] = steal_level(self.dur[i], dep_bytes, self.bw, t.prefix)
+                self.level[i] = steal_level(self.expected[i], dep_bytes, self.bw, t.prefix)
 
         # Dynamic task state.
         self.state = [HELD if h else WAITING for h in held]

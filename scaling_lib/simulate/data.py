@@ -78,7 +78,10 @@ class DataMovement:
         self.n_in[dst] += 1
         self.n_out[src] += 1
         if self.latency > 0.0:
-            self._push(t + self.latency, LATENCY, tr)
+            # On one shared host a transfer's fixed cost is CPU (serialising, the event
+            # loops): it stretches like the rest.
+            stretch = self._stretch() if self.host_cores else 1.0
+            self._push(t + self.latency * stretch, LATENCY, tr)
         else:
             self._start_flow(tr, t)
 

@@ -25,9 +25,10 @@ Policies, after distributed 2026.7.1 ``scheduler.py`` / ``stealing.py``:
   the worker (the executing ones counted whole, as Dask does) plus bytes it is still
   fetching over the bandwidth. Small groups without dependencies: the least occupied
   idle worker, round-robin among empty ones (Dask's fast path).
-- Expected duration: each task's own ``duration_s`` (Dask uses its prefix's running
-  average; an oracle estimate keeps schedules hand-computable and is what a trace of the
-  same run measured).
+- Expected duration (what placement, occupancy and stealing see): the mean duration of
+  the task's prefix in the graph, as Dask's ``TaskPrefix`` average (a straggler looks
+  like its siblings until it runs long); ``duration_estimate="task"`` gives each task
+  its own duration instead (an oracle Dask does not have).
 - Workers run assigned tasks in priority order on free threads once every input is local.
   Missing inputs are fetched when the task is assigned, one transfer per source worker
   for that task's inputs (the holder with the fewest outgoing transfers). A transfer
@@ -47,9 +48,10 @@ Policies, after distributed 2026.7.1 ``scheduler.py`` / ``stealing.py``:
   machine): every worker shares those cores. When a task starts, the CPU demanded by
   the tasks executing (``cpu_fraction`` of their compute, the per-task cost on the
   worker and on the scheduler, per task cycle) is compared with the cores; past them,
-  the task's CPU phases and the scheduler's cost stretch by demand / cores (processor
-  sharing, mean-field). ``None`` (the default): each worker has cores of its own, as
-  on a cluster of machines. Memory-bandwidth contention is not modelled.
+  the task's CPU phases, the scheduler's cost and a transfer's fixed cost stretch by
+  demand / cores (processor sharing, mean-field). ``None`` (the default): each worker
+  has cores of its own, as on a cluster of machines. Memory-bandwidth contention is not
+  modelled.
 - Memory: a worker holds its inputs (``held_on``), its results and fetched copies; a
   copy is freed when its consumers there have finished and no consumer anywhere still
   has to fetch it. Results without consumers stay.
@@ -84,6 +86,7 @@ class SimCluster:
     work_stealing: bool = True
     host_cores: int | None = None
     cpu_fraction: float = 1.0
+    duration_estimate: str = "prefix"
 
     def __post_init__(self) -> None:
         for name in ("n_workers", "threads_per_worker"):
@@ -100,6 +103,10 @@ class SimCluster:
         v = self.worker_saturation
         if not _is_number(v) or math.isnan(v) or v <= 0:
             raise ValueError(f"worker_saturation must be > 0 (inf disables queuing), got {v!r}")
+        if self.duration_estimate not in ("prefix", "task"):
+            raise ValueError(
+                f"duration_estimate must be 'prefix' or 'task', got {self.duration_estimate!r}"
+            )
         v = self.host_cores
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ValueError(f"host_cores must be None or a positive int, got {v!r}")

@@ -68,7 +68,7 @@ def balance(sim: Simulation, now: float) -> bool:
     if len(victims) < 20:
         victims.sort(key=lambda w: (-comb(w), rank[w]))
 
-    comm_cost, mem, dur = sim.comm_cost, sim.mem, sim.dur
+    comm_cost, mem, dur = sim.comm_cost, sim.mem, sim.expected
     moved = False
     for level in range(STEAL_LEVELS):
         if not thieves:

@@ -67,8 +67,10 @@ def bare_vs_measured(session, size: int, runs: int, chunks: int = 0) -> None:
         tasks.append(tracer.last.n_tasks)
     b, r, t, w = (statistics.median(x) for x in (bare, recorded, traced, whole))
     n_tasks = statistics.median(tasks)
-    print(f"array n={size} chunks={chunks or 'n/4'} on 2 workers ({n_tasks:.0f} tasks), ")
-    print(f"median of {runs} interleaved runs each")
+    print(
+        f"array n={size} chunks={chunks or 'n/4'} on 2 workers ({n_tasks:.0f} tasks), "
+        f"median of {runs} interleaved runs each"
+    )
     print(f"  bare run                       {b:8.3f} s")
     print(f"  measured run (recorded wall)   {r:8.3f} s   ratio {r / b:.3f}  (target <= 1.05)")
     print(

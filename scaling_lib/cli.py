@@ -230,7 +230,8 @@ def _simulation_section(store, study: str, df) -> dict:
     from .errors import AnalysisError, StoreError
     from .what_if import simulate_study
 
-    measured = {int(p) for p in df.get("n_workers", ()) if p == p}
+    # Dask runs only: a baseline record's worker count is 0.
+    measured = {int(p) for p in df.get("n_workers", ()) if p == p and p >= 1}
     targets = sorted(measured | {2, 4, 8, 16, 32, 64})
     try:
         return simulate_study(study, store, workers=targets).to_dict()

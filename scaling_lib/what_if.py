@@ -22,6 +22,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Any
 
 import pandas as pd
@@ -171,6 +172,9 @@ def simulate_study(
     seed: int = 0,
 ) -> StudySimulation:
     """Simulate ``study`` on each of ``workers`` (see the module docstring)."""
+    bad = [w for w in workers if isinstance(w, bool) or not isinstance(w, Integral) or w < 1]
+    if bad:
+        raise AnalysisError(f"worker counts must be whole numbers of at least 1, got {bad}")
     replayer = StudyReplayer(study, results, size=size, seed=seed)
     ok, target_size, threads = replayer.records, replayer.size, replayer.threads
     calibration = replayer.calibration.with_overrides(bandwidth_Bps=bandwidth_Bps)

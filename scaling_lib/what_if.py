@@ -354,30 +354,25 @@ def _disagree(row: dict[str, Any]) -> bool | None:
 # -- for people ----------------------------------------------------------------------------
 
 
-def _interval(value: Any, low: Any, high: Any) -> str:
-    from .formatting import MISSING, fmt_seconds
-
-    if value is None or value != value:
-        return MISSING
-    return f"{fmt_seconds(value)} [{fmt_seconds(low)} - {fmt_seconds(high)}]"
-
-
 def simulation_frame(sim: dict[str, Any]) -> pd.DataFrame:
     """One row per target, formatted (``sim`` is ``StudySimulation.to_dict()``)."""
     from .formatting import fmt_bytes, fmt_percent
     from .presentation import fmt_ratio
+    from .what_if_findings import interval_text
 
     rows = []
     for r in sim["targets"]:
         rows.append(
             {
                 "workers": f"{r['n_workers']} x {r['threads_per_worker']}",
-                "simulated": _interval(r["simulated_s"], r["simulated_low"], r["simulated_high"]),
+                "simulated": interval_text(
+                    r["simulated_s"], r["simulated_low"], r["simulated_high"]
+                ),
                 "speedup": fmt_ratio(r["speedup"]),
                 "efficiency": fmt_percent(r["efficiency"]),
                 "transfer share": fmt_percent(r["transfer_share"]),
                 "peak memory / worker": fmt_bytes(r["peak_memory_per_worker_bytes"]),
-                "fitted T(n, p)": _interval(
+                "fitted T(n, p)": interval_text(
                     r.get("fitted_s"), r.get("fitted_low"), r.get("fitted_high")
                 ),
                 "disagree": {True: "yes", False: "no", None: "-"}[r.get("disagree")],

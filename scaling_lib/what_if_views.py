@@ -20,13 +20,14 @@ that the tests check. Pure: pandas and hvplot/HoloViews, no cluster, no store.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
 from .formatting import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
-from .presentation import Columns, fmt_ratio
+from .presentation import Columns
+from .what_if_findings import as_dict, findings, is_missing, workers_text
 
 __all__ = [
     "PREFIXES",
@@ -47,9 +48,6 @@ __all__ = [
     "trace_views",
     "transfer_summary",
 ]
-
-EFFICIENCY_FLOOR = 0.5
-ENOUGH_GAIN = 0.10  # more workers that cut the time by less than this are not worth it
 
 PREFIXES: Columns = {
     "prefix": ("task prefix", str),
@@ -86,22 +84,6 @@ def _markdown(text: str) -> Any:
     return Markdown(text)
 
 
-def _as_dict(sim: Any) -> Mapping[str, Any]:
-    return sim.to_dict() if hasattr(sim, "to_dict") else sim
-
-
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _workers(n: Any) -> str:
-    return f"{int(n)} worker" if int(n) == 1 else f"{int(n)} workers"
-
-
-def _interval(value: float, low: float, high: float) -> str:
-    return f"{fmt_seconds(value)} [{fmt_seconds(low)} - {fmt_seconds(high)}]"
-
-
 # -- which run, and whether there is one ---------------------------------------------------
 
 
@@ -120,7 +102,7 @@ def has_traces(records: pd.DataFrame) -> bool:
 
 def replayed_run(records: pd.DataFrame, sim: Any) -> tuple[str, int]:
     """(point_id, repeat) of the first traced repeat of the point the simulation replays."""
-    doc = _as_dict(sim)
+    doc = as_dict(sim)
     runs = _traced(records)
     runs = runs[(runs["size"] == doc["size"]) & (runs["n_workers"] == doc["source_workers"])]
     if runs.empty:
@@ -265,14 +247,14 @@ def constants_table(calibration: Any) -> Any:
 
 def simulation_overview(sim: Any, measured_first: Any = None) -> Any:
     """What was replayed, and from which measurements, as one Markdown paragraph."""
-    doc = _as_dict(sim)
+    doc = as_dict(sim)
     measured = ", ".join(
-        f"{_workers(p)} {fmt_seconds(s)}" for p, s in sorted(doc["measured"].items(), key=_num)
+        f"{workers_text(p)} {fmt_seconds(s)}" for p, s in sorted(doc["measured"].items(), key=_num)
     )
     replays = max((r["replays"] for r in doc["targets"]), default=0)
     text = (
         f"**Study `{doc['study']}`**, size {fmt_number(doc['size'])}: the {doc['method']} at "
-        f"{_workers(doc['source_workers'])} x {doc['threads_per_worker']} thread(s), "
+        f"{workers_text(doc['source_workers'])} x {doc['threads_per_worker']} thread(s), "
         f"{replays} replays per target. Measured at this size: {measured or MISSING}."
     )
     if measured_first is not None:
@@ -289,7 +271,7 @@ def simulation_table(sim: Any) -> Any:
     from .notebook_views import styled
     from .what_if import simulation_frame
 
-    doc = _as_dict(sim)
+    doc = as_dict(sim)
     caption = (
         f"Simulated on N workers, size {fmt_number(doc['size'])}: time [interval] beside "
         "the fitted T(n, p) [interval]"
@@ -306,7 +288,7 @@ def speedup_frame(sim: Any) -> pd.DataFrame:
     [low, high] divides that 1-worker time by the high and low times, so it carries
     the whole time interval.
     """
-    doc = _as_dict(sim)
+    doc = as_dict(sim)
     nan = float("nan")
     rows = []
     fitted_one = next(
@@ -315,9 +297,9 @@ def speedup_frame(sim: Any) -> pd.DataFrame:
     )
     for r in doc["targets"]:
         p, t = r["n_workers"], r["simulated_s"]
-        one = r["speedup"] * t if not _missing(r.get("speedup")) else nan
+        one = r["speedup"] * t if not is_missing(r.get("speedup")) else nan
         rows.append(("simulated", p, t, r["simulated_low"], r["simulated_high"], one))
-        if not _missing(r.get("fitted_s")):
+        if not is_missing(r.get("fitted_s")):
             f1 = fitted_one if fitted_one else nan
             rows.append(("fitted T(n, p)", p, r["fitted_s"], r["fitted_low"], r["fitted_high"], f1))
     measured = {int(p): float(s) for p, s in doc["measured"].items()}
@@ -396,110 +378,6 @@ def speedup_plot(sim: Any) -> Any:
     return (time + speed).cols(2)
 
 
-def findings(sim: Any) -> list[str]:
-    """Sentences (Markdown) computed from the simulated rows: efficiency, where the gain
-    stops, transfers, memory, agreement with the measurements and with the fitted law."""
-    doc = _as_dict(sim)
-    rows = sorted(doc["targets"], key=lambda r: r["n_workers"])
-    if not rows:
-        return []
-    out = [_efficiency(rows), _gain(rows), _transfers(rows), _memory(rows)]
-    out += [_against_measured(rows, doc["measured"]), _against_law(rows)]
-    return [line for line in out if line]
-
-
-def _efficiency(rows: list[Mapping[str, Any]]) -> str:
-    low = [r for r in rows if not _missing(r["efficiency"]) and r["efficiency"] < EFFICIENCY_FLOOR]
-    if not low:
-        return (
-            f"Simulated parallel efficiency stays at or above {fmt_percent(EFFICIENCY_FLOOR)} "
-            f"up to {_workers(rows[-1]['n_workers'])}, the most simulated."
-        )
-    r = low[0]
-    return (
-        f"Simulated parallel efficiency drops under {fmt_percent(EFFICIENCY_FLOOR)} at "
-        f"**{_workers(r['n_workers'])}** ({fmt_percent(r['efficiency'])}, speedup "
-        f"{fmt_ratio(r['speedup'])} over one worker)."
-    )
-
-
-def _gain(rows: list[Mapping[str, Any]]) -> str:
-    best = min(rows, key=lambda r: r["simulated_s"])
-    enough = next(r for r in rows if r["simulated_s"] <= best["simulated_s"] * (1 + ENOUGH_GAIN))
-    if enough["n_workers"] == rows[-1]["n_workers"]:
-        return (
-            f"The simulated time still falls at {_workers(rows[-1]['n_workers'])} "
-            f"({fmt_seconds(rows[-1]['simulated_s'])}): more workers may still help."
-        )
-    return (
-        f"Most of the gain is had by **{_workers(enough['n_workers'])}** "
-        f"({fmt_seconds(enough['simulated_s'])}): more workers cut the simulated time by "
-        f"less than {fmt_percent(ENOUGH_GAIN)} further (best {fmt_seconds(best['simulated_s'])} "
-        f"at {_workers(best['n_workers'])})."
-    )
-
-
-def _transfers(rows: list[Mapping[str, Any]]) -> str:
-    busiest = max(rows, key=lambda r: r["transfer_share"] or 0.0)
-    if not busiest["transfer_share"]:
-        return "No data moves between workers in any of these simulations."
-    return (
-        f"Transfers are busiest at **{_workers(busiest['n_workers'])}**: data is arriving "
-        f"during {fmt_percent(busiest['transfer_share'])} of the workers' time "
-        f"({fmt_bytes(busiest['bytes_moved'])} moved)."
-    )
-
-
-def _memory(rows: list[Mapping[str, Any]]) -> str:
-    first, last = rows[0], rows[-1]
-    if first is last:
-        return ""
-    return (
-        f"Peak memory per worker: {fmt_bytes(first['peak_memory_per_worker_bytes'])} on "
-        f"{_workers(first['n_workers'])}, {fmt_bytes(last['peak_memory_per_worker_bytes'])} "
-        f"on {_workers(last['n_workers'])} (the largest worker's peak, median over replays)."
-    )
-
-
-def _against_measured(rows: list[Mapping[str, Any]], measured: Mapping[Any, float]) -> str:
-    by_p = {int(p): float(s) for p, s in measured.items()}
-    parts = []
-    for r in rows:
-        s = by_p.get(r["n_workers"])
-        if s is None:
-            continue
-        lo, hi = r["simulated_low"], r["simulated_high"]
-        where = "inside" if lo <= s <= hi else ("below" if s < lo else "above")
-        parts.append(
-            f"{_workers(r['n_workers'])}: measured {fmt_seconds(s)}, simulated "
-            f"{_interval(r['simulated_s'], lo, hi)} ({where} the interval)"
-        )
-    if not parts:
-        return ""
-    return "Check against the measurements at this size: " + "; ".join(parts) + "."
-
-
-def _against_law(rows: list[Mapping[str, Any]]) -> str:
-    compared = [r for r in rows if r.get("disagree") is not None]
-    if not compared:
-        return "No fitted T(n, p) to compare with (too few measured points for a time model)."
-    apart = [r for r in compared if r["disagree"]]
-    if not apart:
-        return (
-            "The simulation and the fitted T(n, p) agree within their intervals at every "
-            "target: the law's shape fits the graph over this range."
-        )
-    r = apart[-1]
-    counts = ", ".join(str(x["n_workers"]) for x in apart)
-    return (
-        f"The simulation and the fitted T(n, p) **disagree** at {counts} workers, beyond "
-        f"both intervals (at {_workers(r['n_workers'])}: simulated "
-        f"{_interval(r['simulated_s'], r['simulated_low'], r['simulated_high'])}, fitted "
-        f"{_interval(r['fitted_s'], r['fitted_low'], r['fitted_high'])}): the law assumes "
-        "a division of time over workers that the measured graph does not have."
-    )
-
-
 def simulation_findings(sim: Any, title: str = "What the simulation says") -> Any:
     """``findings`` as a Markdown list."""
     return _markdown("\n".join([f"**{title}**", "", *_bullets(findings(sim))]))
@@ -549,7 +427,7 @@ def task_stream_plot(sim: Any, n_workers: int) -> Any:
     ]
     step = max(1, shown // 16)
     ticks = [(w * threads + (threads - 1) / 2, str(w)) for w in range(0, shown, step)]
-    title = f"Simulated task stream on {_workers(shown)} x {threads} thread(s)"
+    title = f"Simulated task stream on {workers_text(shown)} x {threads} thread(s)"
     if shown != n_workers:
         title += f" ({n_workers} was not simulated: nearest shown)"
     return hv.Overlay(layers).opts(

@@ -18,18 +18,9 @@ from scaling_lib.traces import (
     load_traces,
 )
 from scaling_lib.what_if import simulate_study
+from tests.specs import TRACED_ARRAY
 
-SPEC = {
-    "study": "traced",
-    "workload": "array",
-    "params": {"chunks": 250},
-    "sizes": [500, 1000],
-    "workers": [1, 2],
-    "repeats": 2,
-    "warmup": 0,
-    "baseline": False,
-    "calibrate": False,
-}
+SPEC = dict(TRACED_ARRAY, study="traced")
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,12 @@ from scaling_lib import TaskTrace, load_results
 from scaling_lib import what_if_views as wv
 from scaling_lib.batch import execute_notebook
 from scaling_lib.simulate.calibrate import Calibration, Estimate
+from tests.specs import TRACED_ARRAY
 
 from .test_notebooks import assert_clean_with_plots, printed, shown
 
 RAW_FLOAT = re.compile(r"\d\.\d{5,}|\de[+-]\d")  # 0.155900, 9.075619e+10: what people can't read
-SPEC = {
-    "study": "wi",
-    "workload": "array",
-    "params": {"chunks": 250},
-    "sizes": [500, 1000],
-    "workers": [1, 2],
-    "repeats": 2,
-    "warmup": 0,
-    "baseline": False,
-    "calibrate": False,
-}
+SPEC = TRACED_ARRAY
 
 
 @pytest.fixture(scope="module")

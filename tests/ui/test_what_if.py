@@ -12,21 +12,12 @@ from scaling_lib.dashboard.app import TABS, VIEW_CLASSES, App
 from scaling_lib.dashboard.state import StudyStore
 from scaling_lib.dashboard.what_if_view import SIMULATIONS, WhatIfView
 from scaling_lib.sweep import run_study
+from tests.specs import TRACED_ARRAY
 
 from .conftest import ARTIFACTS
 from .test_browser import VISIBLE_S, click_tab, open_page
 
-SPEC = {
-    "study": "wi",
-    "workload": "array",
-    "params": {"chunks": 250},
-    "sizes": [500, 1000],
-    "workers": [1, 2],
-    "repeats": 2,
-    "warmup": 0,
-    "baseline": False,
-    "calibrate": False,
-}
+SPEC = TRACED_ARRAY
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,14 @@ no more than scalars leave a worker at the end, and cost the scheduler's per-tas
 overhead only. ``size`` counts leaves / partitions / map tasks / chains; the run's
 ``WorkDone.items`` is the number of tasks in its graph.
 
-Keys are fresh per run (a new token each ``run``: repeats recompute; the graph's shape
-is laid out once in ``build``, untimed, and only given names in ``run``). Durations are
-deterministic: only the stragglers draw (from ``seed``; the others accept ``seed`` for
-a uniform interface and ignore it). ``task_s: 0`` is allowed (the graph's overhead
-alone). Every run checks its checksum against the expected value
-(a mismatch raises). ``WorkDone.extra`` carries ``sleep_total_s`` (the sum of all
+Inputs are persisted before the timer and spread evenly (input ``i`` pinned to worker
+``i mod p``, workers in address order): the placement the simulator assumes at a worker
+count it did not measure. Keys are fresh per run (a new token each ``run``: repeats
+recompute; the graph's shape is laid out once in ``build``, untimed, and only given
+names in ``run``). Durations are deterministic: only the stragglers draw (from ``seed``;
+the others accept ``seed`` for a uniform interface and ignore it). ``task_s: 0`` is
+allowed (the graph's overhead alone). Every run checks its checksum against the expected
+value (a mismatch raises). ``WorkDone.extra`` carries ``sleep_total_s`` (the sum of all
 sleeps: the 1-worker floor) and ``critical_path_s`` (the longest chain of sleeps:
 the floor at any worker count), recorded as ``metric.sleep_total_s`` and
 ``metric.critical_path_s``.
@@ -228,8 +230,18 @@ class _SleepGraph(Workload):
             return inputs
         name = f"{self.name}-input-{uuid.uuid4().hex}"
         inputs.keys = [(name, i) for i in range(n)]
-        dsk = {key: self._input_task(i, n, params) for i, key in enumerate(inputs.keys)}
-        futures = client.get(dsk, inputs.keys, sync=False)
+        # Input i is pinned to worker i mod p (workers in address order): an even spread,
+        # the placement the simulator assumes at a worker count it did not measure. Left
+        # to itself, Dask's queue hands a persist's partitions to whichever worker asks
+        # first (5 down to 3 of 32 on 8 workers here), which no trace of another worker
+        # count can foretell.
+        workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        futures = []
+        for i, key in enumerate(inputs.keys):
+            fn, *args = self._input_task(i, n, params)
+            futures.append(
+                client.submit(fn, *args, key=key, workers=[workers[i % len(workers)]], pure=False)
+            )
         wait(futures)
         inputs.futures = {f.key: f for f in futures}
         return inputs

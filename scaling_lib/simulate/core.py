@@ -40,7 +40,7 @@ from .states import (
     TICK,
     WAITING,
 )
-from .stealing import STEAL_INTERVAL_TICKS_PER_S, balance
+from .stealing import balance
 
 __all__ = ["Simulation"]
 
@@ -75,6 +75,8 @@ class Simulation(SchedulerDecisions, DataMovement):
         self.queuing = not math.isinf(cluster.worker_saturation)
         self.cap = slots_per_worker(cluster.worker_saturation, self.nt) if self.queuing else 0
         self.stealing = bool(cluster.work_stealing) and W > 1
+        self.steal_every = float(cluster.steal_interval_s)
+        self.steal_phase = float(cluster.steal_phase_s)
         # Tie-breaking: seed 0 ranks workers by index, any other seed by a seeded
         # permutation. The rank is the last key of every worker choice, nothing else.
         if seed == 0:
@@ -246,15 +248,17 @@ class Simulation(SchedulerDecisions, DataMovement):
         heapq.heappush(self.events, (t, cls, next(self.seq), kind, a, b))
 
     def _after_event(self, t: float) -> None:
-        # Dask balances every 100 ms; a pass with no event since the previous one would
-        # see the same state and do nothing, so a tick is only booked after a change.
+        # Dask balances every steal_every seconds on the scheduler's clock (passes at
+        # phase + k * steal_every); a pass with no event since the previous one would see
+        # the same state and do nothing, so a pass is only booked after a change.
         if self.stealing and not self.tick_pending and self.n_stealable:
-            k = math.ceil(t * STEAL_INTERVAL_TICKS_PER_S)
-            if k / STEAL_INTERVAL_TICKS_PER_S < t:
+            every, phase = self.steal_every, self.steal_phase
+            k = max(math.ceil((t - phase) / every), 0)
+            if phase + k * every < t:
                 k += 1
             k = max(k, self.last_tick_k + 1)
             self.tick_pending = True
-            self._push(k / STEAL_INTERVAL_TICKS_PER_S, TICK, k, None, cls=1)
+            self._push(phase + k * every, TICK, k, None, cls=1)
 
     def _tick(self, k: int, t: float) -> None:
         self.tick_pending = False

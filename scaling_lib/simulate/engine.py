@@ -37,9 +37,12 @@ Policies, after distributed 2026.7.1 ``scheduler.py`` / ``stealing.py``:
   the coupled links while at most 16 flows are coupled, re-shared one hop around the
   change beyond that (always within capacity). Dask's per-worker limits on concurrent
   fetches and its 50 MB cap per fetch message are not modelled.
-- Work stealing: ``stealing.balance`` every 100 ms (only when something changed), with
-  Dask's levels (``cost_multiplier`` with its 0.1 s latency), thief/victim choice and
-  move condition; a move takes effect at once.
+- Work stealing: ``stealing.balance`` every ``steal_interval_s`` (Dask's
+  ``work-stealing-interval``, 1 s by default; only when something changed), the first
+  pass ``steal_phase_s`` after the graph arrives (Dask's periodic callback runs on the
+  scheduler's clock, so a graph meets it at an arbitrary phase: ``what_if`` replays
+  several), with Dask's levels (``cost_multiplier`` with its 0.1 s latency), thief/victim
+  choice and move condition; a move takes effect at once.
 - The scheduler is one serial server: each completion reaches it ``message_latency_s``
   after the task ends (the worker-scheduler-worker round trip that a released dependent
   waits for) and costs ``scheduler_overhead_s`` before its dependents are released and
@@ -87,6 +90,8 @@ class SimCluster:
     host_cores: int | None = None
     cpu_fraction: float = 1.0
     duration_estimate: str = "prefix"
+    steal_interval_s: float = 1.0
+    steal_phase_s: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("n_workers", "threads_per_worker"):
@@ -113,6 +118,12 @@ class SimCluster:
         v = self.cpu_fraction
         if not _is_number(v) or not (0.0 <= v <= 1.0):
             raise ValueError(f"cpu_fraction must be between 0 and 1, got {v!r}")
+        v = self.steal_interval_s
+        if not _is_number(v) or not (0 < v < math.inf):
+            raise ValueError(f"steal_interval_s must be a positive finite number, got {v!r}")
+        v = self.steal_phase_s
+        if not _is_number(v) or not (0 <= v < self.steal_interval_s):
+            raise ValueError(f"steal_phase_s must be in [0, steal_interval_s), got {v!r}")
         if not isinstance(self.work_stealing, bool):
             raise ValueError(f"work_stealing must be a bool, got {self.work_stealing!r}")
 

@@ -10,8 +10,9 @@ Usage::
 Each traced task becomes a ``SimTask`` with its measured compute time, output bytes,
 Dask priority and dependencies; each input (data persisted before the timer) becomes a
 task held in memory from the start on the worker that held it. At another worker count
-the inputs are spread round-robin in priority order, as persisting them on that many
-workers would place them. Pure: a ``TaskTrace`` (pandas frames) in, a ``SimGraph`` out.
+the inputs are spread round-robin in priority order: an assumption. Dask's queue hands a
+persist's partitions to whichever worker asks first, which can be uneven (5 down to 3
+of 32 on 8 workers here) and no trace of another worker count can foretell. Pure: a ``TaskTrace`` (pandas frames) in, a ``SimGraph`` out.
 """
 
 from __future__ import annotations

@@ -134,8 +134,9 @@ class SimGraph:
 
         Within each task group (one persisted collection), held tasks are taken in
         priority order (index breaks ties) and the k-th goes to worker
-        ``k % n_workers``: what persisting each input on ``n_workers`` workers roughly
-        does (two collections persisted one after the other both start at worker 0).
+        ``k % n_workers``: an even spread, assumed (Dask's own placement of a persist
+        depends on which worker asks first; two collections persisted one after the
+        other both start at worker 0 here).
         """
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise ValueError(f"n_workers must be a positive int, got {n_workers!r}")

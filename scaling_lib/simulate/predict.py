@@ -10,16 +10,19 @@ Usage::
     est.wall_s, est.low, est.high, est.transfer_share, est.peak_memory_bytes
 
 Every repeat's trace is simulated with the calibrated constants at their central value
-and at both ends of their spread ("fast", "slow"); the figure is the median of the
-central replays plus the client's overhead for that many tasks, and the interval spans
-every replay. So the interval carries both the run-to-run spread of the measured graph
-(task durations differ between repeats) and the spread of the constants.
+at four phases of Dask's work-stealing pass (its periodic callback runs on the
+scheduler's clock, so a graph meets the first pass anywhere in the interval, and when
+stealing first fires can decide where stragglers run), and at both ends of the
+constants' spread ("fast", "slow"). The figure is the median of the central replays plus
+the client's overhead for that many tasks, and the interval spans every replay. So the
+interval carries the run-to-run spread of the measured graph (task durations differ
+between repeats), the scheduler's timing and the spread of the constants.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +34,9 @@ from .from_trace import graph_from_trace
 __all__ = ["WhatIf", "what_if", "what_if_graphs"]
 
 SETTINGS = ("value", "fast", "slow")
+# Where the first work-stealing pass falls, as fractions of its interval: the central
+# replays are run at each (Dask's phase is that of the scheduler's clock, not the graph's).
+STEAL_PHASES = (0.0, 0.25, 0.5, 0.75)
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def what_if_graphs(
     central, every = [], []
     examples: list[SimResult] = []
     prefixes: tuple[str, ...] = ()
-    counts = []
+    counts, counts_central = [], []
     for graph in graphs:
         prefixes = prefixes or tuple(t.prefix for t in graph.tasks)
         n_tasks = sum(1 for t in graph.tasks if t.held_on is None)
@@ -115,13 +121,19 @@ def what_if_graphs(
             cluster = calibration.cluster(
                 n_workers, threads_per_worker, at=at, host_cores=host_cores
             )
-            result = simulate(graph, cluster, seed=seed)
-            every.append(result.wall_s + client)
-            if at == "value":
-                central.append(result)
-                examples.append(result)
+            phases = STEAL_PHASES if at == "value" else STEAL_PHASES[:1]
+            for phase in phases:
+                at_phase = replace(cluster, steal_phase_s=phase * cluster.steal_interval_s)
+                result = simulate(graph, at_phase, seed=seed)
+                every.append(result.wall_s + client)
+                if at == "value":
+                    central.append(result)
+                    counts_central.append(n_tasks)
+            if not examples:
+                examples.append(central[-len(STEAL_PHASES)])
     walls = [
-        r.wall_s + calibration.client_overhead(n) for r, n in zip(central, counts, strict=True)
+        r.wall_s + calibration.client_overhead(n)
+        for r, n in zip(central, counts_central, strict=True)
     ]
     transfer = [
         sum(r.transfer_s) / (n_workers * r.wall_s) if r.wall_s > 0 else 0.0 for r in central

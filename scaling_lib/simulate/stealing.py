@@ -1,7 +1,7 @@
 """Work stealing: Dask's ``WorkStealing.balance`` pass over a running simulation.
 
-Usage (called by ``core.Simulation`` every 100 ms of simulated time while something
-changed since the previous pass)::
+Usage (called by ``core.Simulation`` every ``steal_interval_s`` of simulated time while
+something changed since the previous pass)::
 
     moved_any = balance(sim, now)
 
@@ -28,11 +28,7 @@ from .policies import STEAL_LEVELS
 if TYPE_CHECKING:
     from .core import Simulation
 
-__all__ = ["STEAL_INTERVAL_TICKS_PER_S", "balance"]
-
-# distributed.scheduler.work-stealing-interval: 100 ms, i.e. 10 passes per second. Ticks
-# fall on multiples of 1/10 s (k / 10, exact for whole k) of simulated time.
-STEAL_INTERVAL_TICKS_PER_S = 10
+__all__ = ["balance"]
 
 
 def balance(sim: Simulation, now: float) -> bool:

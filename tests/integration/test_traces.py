@@ -165,7 +165,8 @@ def test_simulate_cli_replays_the_traced_graph_on_more_workers(traced_study, cli
     }
     for target in sim["targets"]:
         assert 0 < target["simulated_low"] <= target["simulated_s"] <= target["simulated_high"]
-        assert target["replays"] == 2 * 3  # each repeat at the central value and both ends
+        # each repeat: the central value at four stealing phases, and both ends
+        assert target["replays"] == 2 * (4 + 2)
     one, eight = sim["targets"]
     assert one["bytes_moved"] == 0 and one["transfer_share"] == 0
     assert eight["bytes_moved"] > 0

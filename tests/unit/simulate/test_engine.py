@@ -209,6 +209,19 @@ def test_stealing_splits_the_load() -> None:
     assert r.busy_s == (approx(5.0), approx(5.0))
 
 
+def test_the_first_steal_waits_for_the_first_balancing_pass() -> None:
+    # Passes fall at phase + k * interval on the scheduler's clock: w1 gets its first
+    # task at the first pass, and nothing before.
+    for phase in (0.0, 0.25, 0.5):
+        r = simulate(STEAL, quiet(2, steal_interval_s=1.0, steal_phase_s=phase))
+        first_on_w1 = min(start for _, w, _, start, _ in r.task_stream if w == 1)
+        assert first_on_w1 == approx(phase)
+    with pytest.raises(ValueError, match="steal_phase_s"):
+        quiet(2, steal_interval_s=1.0, steal_phase_s=1.0)
+    with pytest.raises(ValueError, match="steal_interval_s"):
+        quiet(2, steal_interval_s=0.0)
+
+
 def test_steal_levels_follow_dask_cost_multiplier() -> None:
     assert steal_level(1.0, -1, 100e6, "x") == 0  # no dependencies
     assert steal_level(1.0, 0, 100e6, "x") == 3  # round(log2(0.1) + 6)

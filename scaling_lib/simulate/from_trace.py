@@ -12,7 +12,8 @@ Dask priority and dependencies; each input (data persisted before the timer) bec
 task held in memory from the start on the worker that held it. At another worker count
 the inputs are spread round-robin in priority order: an assumption. Dask's queue hands a
 persist's partitions to whichever worker asks first, which can be uneven (5 down to 3
-of 32 on 8 workers here) and no trace of another worker count can foretell. Pure: a ``TaskTrace`` (pandas frames) in, a ``SimGraph`` out.
+of 32 on 8 workers here) and no trace of another worker count can foretell. Pure: a
+``TaskTrace`` (pandas frames) in, a ``SimGraph`` out.
 """
 
 from __future__ import annotations

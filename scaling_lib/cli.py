@@ -10,6 +10,7 @@ Usage::
     scaling-lib report quick --html quick.html
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
+    scaling-lib recommend events            # a dataset study: the full dataset by default
     scaling-lib simulate quick --workers 4,8,16,64 [--size N] [--bandwidth 10Gbit/s] [--json]
     scaling-lib autoscale serve-load --profile 3@10,6@45,3@10 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
@@ -114,7 +115,11 @@ def _parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("recommend", help="rank instance options for a target size")
     rec.add_argument("study", nargs="+", help="one study, or a CPU and a GPU study to compare them")
-    rec.add_argument("--size", type=float, required=True, help="target size, in the study's unit")
+    rec.add_argument(
+        "--size",
+        type=float,
+        help="target size, in the study's unit (a dataset study: the full dataset if left out)",
+    )
     rec.add_argument("--deadline", type=float, help="seconds one run may take")
     rec.add_argument("--budget", type=float, help="money one run may cost")
     rec.add_argument("--pricing", choices=("on_demand", "committed"), default="on_demand")
@@ -214,6 +219,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze_study(df, store.load_json(args.study, "calibration"))
     result["simulation"] = _simulation_section(store, args.study, df)
     text = analysis_text(result)
+    if result.get("full_dataset"):
+        text += "\n\n" + _full_dataset_text(result["full_dataset"])
     if not args.json and "targets" in result["simulation"]:
         from .what_if import simulation_text
 
@@ -223,6 +230,23 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
     print(json.dumps(result, indent=2) if args.json else text)
     return 0
+
+
+def _full_dataset_text(forecast: dict) -> str:
+    """``analyze``'s forecast at the full dataset: one line per measured worker count."""
+    from .formatting import fmt_bytes, fmt_seconds
+
+    lines = [
+        f"Forecast at the {forecast['label']}: {forecast['path']}, "
+        f"{fmt_bytes(forecast['bytes'])} in memory (time model [90% interval])"
+    ]
+    for p in forecast["predictions"]:
+        lines.append(
+            f"  {p['n_workers']} worker(s): {fmt_seconds(p['seconds'])} "
+            f"[{fmt_seconds(p['low'])}, {fmt_seconds(p['high'])}]"
+        )
+        lines += [f"    note: {w}" for w in p["warnings"]]
+    return "\n".join(lines)
 
 
 def _simulation_section(store, study: str, df) -> dict:
@@ -253,6 +277,14 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     import pandas as pd
 
     df = pd.concat([_study_frame(args.results, s)[1] for s in args.study], ignore_index=True)
+    size = args.size
+    if size is None:  # a dataset study targets its full dataset; recommend() says so
+        from .analysis.dataset_target import full_dataset_target
+
+        target = full_dataset_target(df)
+        if target is None:
+            raise SpecError("--size", "is required: this study sampled no dataset to default to")
+        size = target.size
     rec = recommend(
         df,
         load_catalog(args.catalog),
@@ -261,10 +293,13 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         budget=args.budget,
         pricing=args.pricing,
         core_speed=args.core_speed,
-        simulator=_replayer(args.results, args.study[0], args.size),
+        simulator=_replayer(args.results, args.study[0], size),
     )
     result = recommendation_dict(rec)
-    print(json.dumps(result, indent=2) if args.json else recommendation_text(result, args.top))
+    text = recommendation_text(result, args.top)
+    if result["target"]:
+        text = f"Target defaults to {result['target']} (no --size given)\n{text}"
+    print(json.dumps(result, indent=2) if args.json else text)
     return 0
 
 

@@ -11,8 +11,9 @@ Every problem raises :class:`~scaling_lib.errors.SpecError` naming the field
 (``sizes[1]: must be a positive number, got -3``); the CLI turns it into exit code 2.
 Every value is checked: numbers are finite and within the ceilings below (each says
 why it exists), byte sizes are whole numbers of bytes, booleans are not numbers, and
-sections (``cluster``, ``params``, ``cluster.kwargs``) are mappings; only a missing key
-or an explicit null means a section is absent.
+sections (``cluster``, ``params``, ``cluster.kwargs``, ``dataset``) are mappings; only a
+missing key or an explicit null means a section is absent. With a ``dataset`` section
+(see ``datasets.py``), sizes are fractions in (0, 1] or, with ``sample: rows``, row counts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import yaml
 from dask.utils import byte_sizes
 
+from .datasets import DatasetSpec, check_sample_sizes
 from .errors import SpecError, WorkloadError
 
 __all__ = ["BACKENDS", "ClusterSpec", "StudySpec", "load_spec"]
@@ -115,6 +117,7 @@ class StudySpec:
     calibrate: bool = True
     trace: bool = True
     cluster: ClusterSpec = field(default_factory=ClusterSpec)
+    dataset: DatasetSpec | None = None  # a user's data as the size axis (datasets.py)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> StudySpec:
@@ -147,6 +150,8 @@ class StudySpec:
         out["workers"] = list(self.workers)
         out["params"] = dict(self.params)
         out["cluster"]["kwargs"] = dict(self.cluster.kwargs)
+        if self.dataset is None:
+            del out["dataset"]  # a spec without one reads as it always has
         return out
 
     def with_changes(self, **changes: Any) -> StudySpec:
@@ -186,7 +191,9 @@ def _parse_study(raw: Any) -> StudySpec:
     workload_name = _string(raw["workload"], "workload")
     params = _section(raw, "params", "params")
     cluster = _parse_cluster(_section(raw, "cluster", "cluster"))
-    params = _checked_params(workload_name, params, cluster.backend)
+    dataset = None if raw.get("dataset") is None else DatasetSpec.from_dict(raw["dataset"])
+    params = _checked_params(workload_name, params, cluster.backend, dataset)
+    sizes = _entries(raw, "sizes", lambda v, n: _number(v, n, MAX_SIZE))
     limit, why = MAX_WORKERS[cluster.backend]
     most_workers = (limit, f"backend {cluster.backend!r}: {why}")
 
@@ -194,7 +201,7 @@ def _parse_study(raw: Any) -> StudySpec:
         study=study,
         workload=workload_name,
         params=params,
-        sizes=_entries(raw, "sizes", lambda v, n: _number(v, n, MAX_SIZE)),
+        sizes=sizes if dataset is None else check_sample_sizes(sizes, dataset),
         workers=_entries(raw, "workers", lambda v, n: _integer(v, n, 1, most_workers)),
         threads_per_worker=_integer(
             raw.get("threads_per_worker", 1), "threads_per_worker", 1, MAX_THREADS
@@ -207,6 +214,7 @@ def _parse_study(raw: Any) -> StudySpec:
         calibrate=_bool(raw.get("calibrate", True), "calibrate"),
         trace=_bool(raw.get("trace", True), "trace"),
         cluster=cluster,
+        dataset=dataset,
     )
 
 
@@ -258,9 +266,12 @@ def _parse_cluster(raw: Mapping[str, Any]) -> ClusterSpec:
     )
 
 
-def _checked_params(workload_name: str, params: Mapping[str, Any], backend: str) -> dict[str, Any]:
+def _checked_params(
+    workload_name: str, params: Mapping[str, Any], backend: str, dataset: DatasetSpec | None
+) -> dict[str, Any]:
     # Imported here: the registry may import a user's module named in the spec.
     from .workloads import get_workload
+    from .workloads.dataset import check_dataset_workload
 
     try:
         workload = get_workload(workload_name)
@@ -270,6 +281,7 @@ def _checked_params(workload_name: str, params: Mapping[str, Any], backend: str)
         raise SpecError(
             "workload", f"{workload_name!r} failed to load: {type(exc).__name__}: {exc}"
         ) from exc
+    check_dataset_workload(workload, dataset)
     params = dict(params)
     if "device" in workload.defaults:
         # Workloads with a device parameter follow the backend: CuPy on 'cuda' workers.

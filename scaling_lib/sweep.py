@@ -11,6 +11,8 @@ whole or not at all). A point that raises, times out, loses a worker or runs out
 memory is recorded with its status and reason, the workers get a clean slate (a
 cluster class's workers are restarted in place, its jobs kept; see
 ``ClusterSession.restart``), and the sweep goes on. Nothing recorded is ever rewritten.
+A spec with a ``dataset`` has it described and checked before anything is written
+(``workloads/dataset.py``), and its records carry the dataset's facts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import yaml
 from dask.utils import format_bytes
 
 from .clusters import ClusterSession, open_cluster, oversubscribed
+from .datasets import check_same_dataset
 from .errors import ClusterError, SpecError, StoreError
 from .measure import (
     MEASUREMENT_FIELDS,
@@ -45,6 +48,7 @@ from .spec import StudySpec, load_spec
 from .store import DEFAULT_RESULTS, SCHEMA_VERSION, ResultsStore
 from .traces import save_trace
 from .workloads import Workload, get_workload
+from .workloads.dataset import DatasetWorkload, dataset_fields
 
 __all__ = ["STATUSES", "SweepSummary", "run_study"]
 
@@ -88,6 +92,11 @@ def run_study(
     spec = load_spec(spec)
     workload = get_workload(spec.workload)
     store = ResultsStore(results)
+    if spec.dataset is not None:
+        # Described and checked before anything is written or started (SpecError).
+        workload = DatasetWorkload.for_sizes(workload, spec.dataset, spec.sizes)
+        if store.has_study(spec.study):
+            check_same_dataset(store.records(spec.study), workload.info)
     _check_sizes_fit(spec, workload, log)
     todo, skipped = pending_points(
         spec, store, has_baseline=workload.has_baseline, retry_failed=retry_failed
@@ -313,6 +322,7 @@ class _PointRunner:
             "error_type": error_type,
             "error_message": (error_message or None) and error_message[:_ERROR_TEXT_LIMIT],
             "trace_file": None,
+            **dataset_fields(self.workload, point.size),
         }
         record.update(measurement or dict.fromkeys(MEASUREMENT_FIELDS))
         record.update(

@@ -11,6 +11,11 @@ T(n, p) (with its interval), scaled by how an instance's core compares with this
 host's (``core_speed``, 1.0 unless told); memory per worker from the fitted peak
 memory against data per worker; cost from the hourly price, billed per second with
 a one-minute minimum. GPU instances are ranked only from GPU measurements.
+
+A study of a user's dataset (records with ``dataset_rows``) needs no size: the target
+is the full dataset (``full_dataset_target``), and the memory check knows its input
+bytes (the dataset's in-memory bytes at the target size), which must fit across the
+workers whatever the fitted memory model says.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..formatting import fmt_number
+from ..formatting import fmt_bytes, fmt_number
+from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
@@ -99,13 +105,14 @@ class Recommendation:
     baseline_note: str
     model: str
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    target: str = ""  # how the target size was chosen, where it was not given
 
 
 def recommend(
     df: pd.DataFrame,
     catalog: Catalog,
     *,
-    size: float,
+    size: float | None = None,
     deadline_s: float | None = None,
     budget: float | None = None,
     pricing: str = "on_demand",
@@ -115,7 +122,8 @@ def recommend(
     model: TimeModel | None = None,
     simulator: Any = None,
 ) -> Recommendation:
-    """Rank instance options for one run at ``size`` (see the module docstring).
+    """Rank instance options for one run at ``size`` (see the module docstring); for a
+    dataset study ``size`` defaults to the full dataset (``Recommendation.target`` says so).
 
     ``model`` reuses a time model already fitted to these records (the dashboard's).
     ``simulator`` (a ``what_if.StudyReplayer`` at ``size``, or anything with
@@ -126,6 +134,13 @@ def recommend(
     """
     if pricing not in ("on_demand", "committed"):
         raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
+    dataset = full_dataset_target(df)
+    target = ""
+    if size is None:
+        if dataset is None:
+            raise AnalysisError("size: required (this study sampled no dataset to default to)")
+        size = dataset.size
+        target = f"the {dataset.label}, {dataset.path}: size {size:g} {dataset.size_unit}"
     runs = dask_runs(df)
     if runs.empty:
         raise AnalysisError("no successful Dask runs: nothing to base a recommendation on")
@@ -153,6 +168,7 @@ def recommend(
             core_speed=core_speed if kind == "cpu" else 1.0,
             one_worker_seconds=max(m.predict(size, 1).seconds, 1e-9),
             memory_model=_memory_model(runs[runs["backend"] == kind]),
+            input_bytes=None if dataset is None else dataset.input_bytes(size),
             # With CPU and GPU runs both, say which runs a warning comes from.
             source=f"{kind.upper()} runs: " if len(models) > 1 else "",
         )
@@ -248,6 +264,12 @@ def recommend(
         )
     if "cpu" not in models:
         assumptions += ("CPU instances left out: no CPU runs measured",)
+    if dataset is not None:
+        assumptions += (
+            f"the input at this size is {fmt_bytes(dataset.input_bytes(size))} in memory "
+            f"({dataset.path}: {dataset.rows:,} rows, {fmt_bytes(dataset.bytes)} in full): "
+            "a worker's peak is at least its share of it",
+        )
     return Recommendation(
         target_size=float(size),
         size_unit=str(runs["size_unit"].iloc[0]),
@@ -263,6 +285,7 @@ def recommend(
         baseline_note=note,
         model=str(model.model),
         assumptions=assumptions,
+        target=target,
     )
 
 
@@ -278,6 +301,7 @@ class _Ask:
     one_worker_seconds: float
     memory_model: object | None  # PmnfModel of peak memory vs data per worker
     source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
+    input_bytes: float | None = None  # the dataset's in-memory bytes at the target size
 
 
 def _simulated(
@@ -315,6 +339,9 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
     peak = None
     if ask.memory_model is not None:
         peak = float(ask.memory_model.predict([ask.size / workers])[0]) / GIB
+    if ask.input_bytes is not None:
+        # The input persisted across the workers is a floor under any fitted peak.
+        peak = max(peak or 0.0, ask.input_bytes / workers / GIB)
     headroom = None if peak is None else MEMORY_HEADROOM * memory_per_worker - peak
     feasible = seconds > 0 and (headroom is None or headroom > 0)
     efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None

@@ -13,8 +13,10 @@ Keys of ``analyze_study`` (schema ``analysis/1``): ``schema``, ``study``, ``runs
 Amdahl, USL), ``gustafson_serial_fraction``, ``data_scaling`` (per worker count: time
 and memory models, out-of-memory size), ``time_model`` (T(n, p), its CV error and the
 candidates it beat), ``diagnosis`` (ranked findings), ``roofline`` (rows, or empty),
-``calibration``, and for AI workloads ``strategies``, ``precision`` and ``serving``
-(rows, or empty: see ``ai_workloads``).
+``calibration``, for AI workloads ``strategies``, ``precision`` and ``serving``
+(rows, or empty: see ``ai_workloads``), and ``full_dataset``: for a study of a user's
+dataset, T(n, p) at the full dataset per measured worker count, with intervals
+(``dataset_target.full_dataset_forecast``); None for other studies.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import pandas as pd
 
 from .ai_workloads import latency_table, precision_table, strategy_table
 from .bottlenecks import diagnose
+from .dataset_target import full_dataset_forecast
 from .predict import fit_time_model
 from .recommend import Recommendation
 from .roofline import roofline
@@ -58,6 +61,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
         "strategies": _rows(strategy_table(df)),
         "precision": _rows(precision_table(df)),
         "serving": _rows(latency_table(df)),
+        "full_dataset": None,
     }
     if df.empty:
         return plain(out)
@@ -113,6 +117,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
                 for alt in model.model.alternatives
             ],
         }
+        out["full_dataset"] = full_dataset_forecast(df, model)
     except ValueError as exc:
         out["time_model"] = {"error": str(exc)}
     return plain(out)

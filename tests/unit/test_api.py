@@ -10,6 +10,7 @@ import scaling_lib
 EXPECTED = {
     "ClusterError",
     "ClusterSpec",
+    "DatasetSpec",
     "ResultsStore",
     "ScalingLibError",
     "SpecError",
@@ -21,6 +22,7 @@ EXPECTED = {
     "Workload",
     "WorkloadError",
     "available_workloads",
+    "describe_dataset",
     "get_workload",
     "load_results",
     "load_spec",

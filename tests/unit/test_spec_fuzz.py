@@ -236,6 +236,38 @@ bad_params = st.one_of(
     ),
     st.text(string.ascii_lowercase, min_size=1, max_size=6).map(lambda k: {f"zz{k}": 1}),
 )
+PARQUET = "data/events/*.parquet"
+bad_dataset = st.one_of(
+    st.tuples(st.just("dataset"), not_a_mapping),
+    st.tuples(st.just("dataset.path"), bad_string.map(lambda v: {"path": v})),
+    st.tuples(st.just("dataset.path"), st.just({"format": "parquet"})),
+    st.tuples(
+        st.just("dataset.format"),
+        st.one_of(bad_string, st.sampled_from(["xlsx", "json", "parquets"])).map(
+            lambda v: {"path": PARQUET, "format": v}
+        ),
+    ),
+    st.tuples(st.just("dataset.format"), st.just({"path": "data/events"})),  # not inferable
+    st.tuples(
+        st.just("dataset.sample"),
+        st.one_of(bad_string, st.sampled_from(["fractions", "ROWS", "bytes"])).map(
+            lambda v: {"path": PARQUET, "sample": v}
+        ),
+    ),
+    st.tuples(
+        st.just("dataset.seed"),
+        bad_integer(0, 2**63 - 1)
+        .filter(lambda v: v is not None)  # null means the default seed
+        .map(lambda v: {"path": PARQUET, "seed": v}),
+    ),
+    st.tuples(
+        st.just("dataset.storage_options"),
+        st.one_of(not_a_mapping, st.just({1: 2})).map(
+            lambda v: {"path": PARQUET, "storage_options": v}
+        ),
+    ),
+    st.tuples(st.just("dataset.sampel"), st.just({"path": PARQUET, "sampel": "rows"})),
+)
 KNOWN = {f.name for f in dataclasses.fields(StudySpec)}
 field_and_value = st.one_of(
     st.tuples(st.just("study"), bad_study_name),
@@ -252,6 +284,7 @@ field_and_value = st.one_of(
     st.tuples(st.just("trace"), not_a_bool),
     st.tuples(st.just("params"), bad_params),
     bad_cluster,
+    bad_dataset,
 )
 
 
@@ -270,8 +303,8 @@ def malformed_specs(draw: st.DrawFn) -> Case:
         del raw[name]
         return Case(raw, name)
     name, value = draw(field_and_value)
-    if name.startswith("cluster."):
-        raw["cluster"] = value
+    if name.startswith(("cluster.", "dataset.")):
+        raw[name.split(".")[0]] = value
     else:
         raw[name] = value
     return Case(raw, name)

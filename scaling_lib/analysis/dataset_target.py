@@ -1,0 +1,89 @@
+"""The full dataset as the target of a dataset study's forecasts.
+
+Usage::
+
+    target = full_dataset_target(df)      # None unless the records sampled a dataset
+    target.size, target.label             # 1.0 (fractions) or the rows; "full dataset (N rows)"
+    forecast = full_dataset_forecast(df, fit_time_model(df))
+    forecast["predictions"][0]["seconds"], forecast["predictions"][0]["low"]
+
+A study of a user's dataset measures samples of it; its records carry the dataset's
+full rows and in-memory bytes (``dataset_rows``, ``dataset_bytes``), so ``analyze``
+and ``recommend`` know the production size without being told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .predict import TimeModel
+from .scaling import dask_runs
+
+__all__ = ["DatasetTarget", "full_dataset_forecast", "full_dataset_target"]
+
+
+@dataclass(frozen=True)
+class DatasetTarget:
+    """The full dataset a study sampled: its size in the study's unit, rows and bytes."""
+
+    size: float
+    size_unit: str
+    rows: int
+    bytes: int
+    path: str
+
+    @property
+    def label(self) -> str:
+        return f"full dataset ({self.rows:,} rows)"
+
+    def input_bytes(self, size: float) -> float:
+        """In-memory bytes of the input at ``size`` (in the study's unit)."""
+        share = size if self.size_unit == "fraction" else size / self.rows
+        return self.bytes * share
+
+
+def full_dataset_target(df: pd.DataFrame) -> DatasetTarget | None:
+    """The full dataset of a dataset study's records (None for other studies)."""
+    if "dataset_rows" not in df or df["dataset_rows"].isna().all():
+        return None
+    row = df[df["dataset_rows"].notna()].iloc[-1]  # the latest description of it
+    unit = str(row["size_unit"])
+    rows = int(row["dataset_rows"])
+    return DatasetTarget(
+        size=1.0 if unit == "fraction" else float(rows),
+        size_unit=unit,
+        rows=rows,
+        bytes=int(row["dataset_bytes"]),
+        path=str(row["dataset_path"]),
+    )
+
+
+def full_dataset_forecast(df: pd.DataFrame, model: TimeModel) -> dict[str, Any] | None:
+    """The time model's prediction at the full dataset for each measured worker count,
+    with its interval and warnings (None for studies without a dataset)."""
+    target = full_dataset_target(df)
+    if target is None:
+        return None
+    workers = sorted({int(p) for p in dask_runs(df)["n_workers"]})
+    predictions = model.predict_many(target.size, workers) if workers else []
+    return {
+        "label": target.label,
+        "path": target.path,
+        "size": target.size,
+        "size_unit": target.size_unit,
+        "rows": target.rows,
+        "bytes": target.bytes,
+        "predictions": [
+            {
+                "n_workers": p.n_workers,
+                "seconds": p.seconds,
+                "low": p.low,
+                "high": p.high,
+                "warnings": list(p.warnings),
+            }
+            for p in predictions
+        ],
+    }

@@ -1,0 +1,142 @@
+"""A user's Parquet dataset as the size axis, on real clusters and through the CLI.
+
+The dataset: 4 files x 4 row groups x 2,500 rows (40,000 rows), written by pyarrow.
+Fractions 0.125 (2 row groups of the first file), 0.3 (a file and a row group of the
+next), 0.5 and 1.0, on 1 and 2 workers, through a function ``fn(client, ddf)``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from scaling_lib import SpecError, load_results, run_study
+from scaling_lib.analysis.recommend import recommend
+from scaling_lib.catalog import load_catalog
+
+FILES, GROUPS, GROUP_ROWS = 4, 4, 2500
+TOTAL = FILES * GROUPS * GROUP_ROWS
+FRACTIONS = [0.125, 0.3, 0.5, 1.0]
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("events")
+    rng = np.random.default_rng(0)
+    for f in range(FILES):
+        n = GROUPS * GROUP_ROWS
+        table = pa.table({"user": rng.integers(0, 100, n), "amount": rng.random(n)})
+        pq.write_table(table, folder / f"part-{f}.parquet", row_group_size=GROUP_ROWS)
+    footer_bytes = sum(
+        pq.ParquetFile(folder / f"part-{f}.parquet").metadata.row_group(g).total_byte_size
+        for f in range(FILES)
+        for g in range(GROUPS)
+    )
+    return folder, footer_bytes
+
+
+def study(path, **changes):
+    return {
+        "study": "events",
+        "workload": "tests.dataset_workloads:amount_by_user",
+        "dataset": {"path": str(path), "format": "parquet"},
+        "sizes": FRACTIONS,
+        "workers": [1, 2],
+        "repeats": 1,
+        "warmup": 0,
+        "calibrate": False,
+        "trace": False,
+        "baseline": False,
+        "timeout_s": 120,
+        **changes,
+    }
+
+
+def cli_run(cli, env, *args):
+    return subprocess.run([*cli, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, cli, cli_env):
+    folder, footer_bytes = events
+    summary = run_study(study(folder / "*.parquet"), results=results_dir, progress=False)
+    assert summary.statuses == {"ok": 8}
+
+    df = load_results(results_dir, "events")
+    assert len(df) == 8 and set(df["status"]) == {"ok"}
+    assert set(df["size_unit"]) == {"fraction"}
+    assert set(df["dataset_rows"]) == {TOTAL} and set(df["dataset_bytes"]) == {footer_bytes}
+    assert set(df["dataset_path"]) == {str(folder / "*.parquet")}
+    for _, row in df.iterrows():
+        wanted = row["size"] * TOTAL
+        assert wanted <= row["sample_rows"] < wanted + GROUP_ROWS, row["size"]  # one row group
+        assert row["sample_method"] == "row-groups"
+        assert row["work_items"] == row["sample_rows"] and row["work_unit"] == "rows"
+    assert df.loc[df["size"] == 0.3, "sample_rows"].iloc[0] == 5 * GROUP_ROWS
+    assert df.loc[df["size"] == 1.0, "sample_bytes"].iloc[0] == footer_bytes
+
+    # A second run has nothing left to measure; another dataset under the same name is refused.
+    again = run_study(study(folder / "*.parquet"), results=results_dir, progress=False)
+    assert (again.skipped, again.measured) == (8, 0)
+    other = study(folder / "part-0.parquet", sizes=[0.5])
+    with pytest.raises(SpecError, match=r"^dataset: .* name a new study"):
+        run_study(other, results=results_dir, progress=False)
+
+    rec = recommend(df, load_catalog(), draws=20)
+    assert rec.target_size == 1.0 and f"full dataset ({TOTAL:,} rows)" in rec.target
+
+    text = cli_run(cli, cli_env, "recommend", "events", "--results", results_dir)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith(f"Target defaults to the full dataset ({TOTAL:,} rows)")
+
+    analyzed = cli_run(cli, cli_env, "analyze", "events", "--results", results_dir, "--json")
+    assert analyzed.returncode == 0, analyzed.stderr
+    forecast = json.loads(analyzed.stdout)["full_dataset"]
+    assert forecast["label"] == f"full dataset ({TOTAL:,} rows)" and forecast["size"] == 1.0
+    assert [p["n_workers"] for p in forecast["predictions"]] == [1, 2]
+    assert all(p["low"] <= p["seconds"] <= p["high"] for p in forecast["predictions"])
+
+
+def test_bad_dataset_specs_exit_2_naming_the_field_and_write_nothing(
+    events, tmp_path, cli, cli_env
+):
+    folder, _ = events
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "x.parquet").write_bytes(b"PAR1 not really parquet")
+    glob = str(folder / "*.parquet")
+    cases = [
+        (study(tmp_path / "nowhere.parquet"), "dataset.path", "no such file or folder"),
+        (study(folder / "*.pq"), "dataset.path", "no files match"),
+        (study(corrupt), "dataset.path", "not a readable Parquet file"),
+        (study(glob, sizes=[0.5, 1.5]), "sizes[1]", "must be in (0, 1]"),
+        (study(glob, sizes=[0.00001]), "sizes[0]", "is no rows"),
+        (study(glob, dataset={"path": glob, "format": "xlsx"}), "dataset.format", "xlsx"),
+        (study(glob, dataset=glob), "dataset", "must be a mapping"),
+        (
+            study(glob, dataset={"path": glob, "sample": "rows"}, sizes=[1000, TOTAL + 1]),
+            "sizes[1]",
+            f"is more than the dataset's {TOTAL:,}",
+        ),
+    ]
+
+    def run(i):
+        spec = tmp_path / f"bad{i}.yaml"
+        spec.write_text(yaml.safe_dump(cases[i][0]))
+        results = tmp_path / f"results{i}"
+        done = cli_run(cli, cli_env, "run", str(spec), "--results", str(results), "--no-progress")
+        return done, results
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(run, range(len(cases))))
+    for (_, field, words), (done, results) in zip(cases, outcomes, strict=True):
+        assert done.returncode == 2, (field, done.stderr)
+        assert done.stderr.startswith(f"scaling-lib: error: {field}: "), done.stderr
+        assert words in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert not results.exists(), field  # no records, no spec.yaml

@@ -16,13 +16,13 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make lab    JupyterLab on 127.0.0.1 with the notebooks (kernel: Scaling Workbook)"
 	@echo "make batch  run SPECS through the notebooks with papermill (SPECS=examples/quick.yaml)"
-	@echo "make gpu-check  on a GPU machine: GPU tests, then a CPU-vs-GPU study and its comparison"
+	@echo "make gpu-check  on a GPU machine: GPU tests, then CPU-vs-GPU array and XGBoost studies"
 
 # The environment: a venv with the package (editable) and the dev tools.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,ml]"
 	# The notebooks' kernel: this environment, registered inside it as "scaling-workbook".
 	$(BIN)/python -m ipykernel install --sys-prefix --name scaling-workbook \
 		--display-name "Scaling Workbook (.venv)" >/dev/null
@@ -70,14 +70,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/simulate_speed.py
 
-# On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, and a
-# small CPU-vs-GPU study with its comparison and recommendation. The extra is installed
+# On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, a
+# small CPU-vs-GPU array study with its comparison and recommendation, and an XGBoost
+# point (device cuda) beside the same training on CPU workers. The extras are installed
 # only when missing (offline: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR-of-wheels make gpu-check).
 gpu-check: $(STAMP)
-	$(BIN)/python -c "import dask_cuda, cupy, pynvml" 2>/dev/null || \
-		$(BIN)/python -m pip install -q -e ".[gpu,dev]"
+	$(BIN)/python -c "import dask_cuda, cupy, pynvml, xgboost" 2>/dev/null || \
+		$(BIN)/python -m pip install -q -e ".[gpu,dev,ml]"
 	$(BIN)/python -m pytest -m gpu tests/gpu -q -p no:cacheprovider
 	$(BIN)/python benchmarks/gpu_vs_cpu.py --results $(RESULTS)
+	$(BIN)/python benchmarks/gpu_xgboost.py --results $(RESULTS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks \

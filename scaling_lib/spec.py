@@ -287,8 +287,8 @@ def _checked_params(
         # Workloads with a device parameter follow the backend: CuPy on 'cuda' workers.
         if backend == "cuda":
             params.setdefault("device", "gpu")
-        elif params.get("device") == "gpu":
-            raise SpecError("params.device", "'gpu' needs cluster backend 'cuda'")
+        elif params.get("device") in ("gpu", "cuda"):
+            raise SpecError("params.device", f"{params['device']!r} needs cluster backend 'cuda'")
     try:
         return workload.check_params(params)
     except (WorkloadError, TypeError, ValueError) as exc:

@@ -31,6 +31,9 @@ _BUILTINS = {
     "dataframe": "scaling_lib.workloads.dataframe:DataFrameWorkload",
     "train": "scaling_lib.workloads.train:TrainWorkload",
     "serve": "scaling_lib.workloads.serve:ServeWorkload",
+    # The 'ml' extra: the modules import their library only when a run needs it.
+    "xgboost": "scaling_lib.workloads.xgb:XGBoostWorkload",
+    "lightgbm": "scaling_lib.workloads.lgbm:LightGBMWorkload",
 }
 
 

@@ -61,6 +61,7 @@ def test_there_are_the_five_notebooks():
         "04_training_strategies",
         "05_serving_load",
         "06_what_if",
+        "07_ml_training",
     ]
 
 

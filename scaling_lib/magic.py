@@ -141,7 +141,7 @@ def _cell_function(cell: str, study: str, name: str, user_ns: Mapping[str, Any])
 def run_scale_cell(line: str, cell: str, user_ns: Mapping[str, Any]) -> Any:
     """Measure ``cell`` as ``line`` says; return what the cell displays."""
     from .sweep import run_study
-    from .workloads.registry import FunctionWorkload, register
+    from .workloads.registry import FunctionWorkload, register, registered, unregister
 
     args = parse_scale_line(line)
     if args.dataset not in user_ns:
@@ -152,8 +152,13 @@ def run_scale_cell(line: str, cell: str, user_ns: Mapping[str, Any]) -> Any:
     name = f"cell-{args.study}"
     spec = scale_spec(args, user_ns[args.dataset], name)
     fn = _cell_function(cell, args.study, args.dataset, user_ns)
+    previous = registered(name)
     register(FunctionWorkload(name, fn, size_unit="fraction"), replace=True)
-    summary = run_study(spec, results=args.results, progress=True)
+    try:
+        summary = run_study(spec, results=args.results, progress=True)
+    except BaseException:
+        unregister(name, previous)  # a refused spec leaves no workload behind
+        raise
     from .magic_views import scale_cell_views
 
     return scale_cell_views(args.results, args.study, summary)

@@ -23,7 +23,15 @@ from typing import Any
 from ..errors import WorkloadError
 from .base import WorkDone, Workload
 
-__all__ = ["FunctionWorkload", "available_workloads", "get_workload", "register", "workload"]
+__all__ = [
+    "FunctionWorkload",
+    "available_workloads",
+    "get_workload",
+    "register",
+    "registered",
+    "unregister",
+    "workload",
+]
 
 _REGISTRY: dict[str, Workload] = {}
 _BUILTINS = {
@@ -122,6 +130,19 @@ def register(wl: Workload, *, replace: bool = False) -> Workload:
             raise WorkloadError(f"a workload named {wl.name!r} is already registered")
     _REGISTRY[wl.name] = wl
     return wl
+
+
+def registered(name: str) -> Workload | None:
+    """The workload registered under ``name`` (built-ins only once loaded), or None."""
+    return _REGISTRY.get(name)
+
+
+def unregister(name: str, previous: Workload | None = None) -> None:
+    """Remove ``name`` from the registry, or put ``previous`` back under it."""
+    if previous is None:
+        _REGISTRY.pop(name, None)
+    else:
+        _REGISTRY[name] = previous
 
 
 def workload(

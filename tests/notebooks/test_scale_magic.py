@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from scaling_lib import load_results
+from scaling_lib import available_workloads, load_results
 from scaling_lib.batch import kernel_name
 
 PLOT = "application/vnd.holoviews_exec.v0+json"
@@ -115,3 +115,4 @@ def test_a_bad_magic_line_names_the_problem_and_records_nothing(shell, tmp_path,
     assert type(error).__name__ == "UsageError"
     assert message in str(error)
     assert not results.exists() or not any(results.rglob("*.parquet"))
+    assert "cell-c" not in available_workloads()  # a refused cell leaves no workload behind

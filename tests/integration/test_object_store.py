@@ -243,3 +243,33 @@ def test_a_corrupt_object_is_named_and_the_others_load(s3, tmp_path, cli, cli_en
     done = _cli(cli, cli_env, "ls", "--results", RESULTS, "--json")
     assert "p9-broken.json" in done.stderr
     assert [(s["study"], s["runs"]) for s in json.loads(done.stdout)] == [("mixed", 4)]
+
+
+def test_a_parquet_dataset_on_s3_is_described_from_footers_and_sampled(s3):
+    """The issue's own example: a dataset at an s3:// URL, read through fsspec."""
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import s3fs
+
+    from scaling_lib import DatasetSpec, describe_dataset
+    from scaling_lib.datasets import plan_sample, rows_wanted
+    from scaling_lib.workloads.dataset import read_sample
+
+    fs = s3fs.S3FileSystem()
+    for f in range(3):
+        table = pa.table({"user": np.arange(1000) % 7, "amount": np.full(1000, float(f))})
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, row_group_size=250)
+        fs.pipe_file(f"{BUCKET}/events/part-{f}.parquet", buffer.getvalue())
+    fs.pipe_file(f"{BUCKET}/events/_SUCCESS", b"")
+
+    info = describe_dataset(DatasetSpec(path=f"s3://{BUCKET}/events/*.parquet"))
+    assert info.rows == 3000 and len(info.files) == 3
+    plan = plan_sample(info, rows_wanted(info, 0.5))  # 1.5 files: whole row groups
+    assert plan.method == "row-groups" and plan.rows == 1500
+    sample = read_sample(info, plan).compute(scheduler="sync")
+    assert len(sample) == 1500
+    assert sorted(sample["amount"].unique()) == [0.0, 1.0]  # the first files, in order

@@ -1,6 +1,6 @@
 """Write a synthetic events dataset as Parquet: the README's "measure your own pipeline".
 
-    python examples/make_events.py data/events                 # 20M rows, ~300 MB on disk
+    python examples/make_events.py data/events                 # 10M rows, ~200 MiB on disk
     python examples/make_events.py /tmp/events --rows 200000   # a small one
 
 Columns: ``user`` (int64, 100,000 users, skewed), ``ts`` (timestamp over 30 days),
@@ -45,7 +45,7 @@ def events(rows: int, seed: int) -> pa.Table:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder")
-    parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--row-group", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)

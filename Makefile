@@ -75,8 +75,10 @@ bench: $(STAMP)
 # point (device cuda) beside the same training on CPU workers. The extras are installed
 # only when missing (offline: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR-of-wheels make gpu-check).
 gpu-check: $(STAMP)
-	$(BIN)/python -c "import dask_cuda, cupy, pynvml, xgboost" 2>/dev/null || \
-		$(BIN)/python -m pip install -q -e ".[gpu,dev,ml]"
+	$(BIN)/python -c "import dask_cuda, cupy, pynvml, xgboost; \
+		assert xgboost.build_info()['USE_CUDA']" 2>/dev/null || { \
+		$(BIN)/python -m pip uninstall -q -y xgboost-cpu; \
+		$(BIN)/python -m pip install -q -e ".[gpu,dev]" "lightgbm[dask,scikit-learn]>=4.7"; }
 	$(BIN)/python -m pytest -m gpu tests/gpu -q -p no:cacheprovider
 	$(BIN)/python benchmarks/gpu_vs_cpu.py --results $(RESULTS)
 	$(BIN)/python benchmarks/gpu_xgboost.py --results $(RESULTS)

@@ -239,10 +239,18 @@ def spec_file(tmp_path, name, **changes):
     return str(path)
 
 
-def test_batch_two_specs_archives_executed_notebooks(tmp_path, cli, cli_env):
+def test_batch_archives_each_specs_notebooks_and_goes_on_past_a_failure(tmp_path, cli, cli_env):
+    """Two good specs around a failing one, in one batch: each good spec's notebooks are
+    archived without errors; the failure is named with its notebook, cell and error,
+    its notebook is archived, and the batch goes on to the next spec."""
     results = str(tmp_path / "results")
     specs = [
         spec_file(tmp_path, "b1"),
+        spec_file(
+            tmp_path,
+            "bad",
+            cluster={"backend": "address", "address": "tcp://127.0.0.1:9", "connect_timeout_s": 2},
+        ),
         spec_file(tmp_path, "b2", workload="train", params={"features": 4, "steps": 1}),
     ]
     done = subprocess.run(
@@ -252,36 +260,18 @@ def test_batch_two_specs_archives_executed_notebooks(tmp_path, cli, cli_env):
         text=True,
         timeout=400,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "bad: FAILED: 01_run_study failed at cell" in done.stdout
+    assert "ClusterError: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stdout
     for study in ("b1", "b2"):
         assert len(load_results(results, study)) == 8  # 2 sizes x 2 repeats, Dask and baseline
         archived = sorted((Path(results) / study / "notebooks").glob("*.ipynb"))
         assert [p.name.split("-")[0] for p in archived] == ["01_run_study", "02_analyze_study"]
         for path in archived:
             assert not [o for o in outputs(path) if o.output_type == "error"]
-
-
-def test_batch_failure_names_notebook_cell_and_error_and_keeps_records(tmp_path, cli, cli_env):
-    results = str(tmp_path / "results")
-    good = spec_file(tmp_path, "good")
-    bad = spec_file(
-        tmp_path,
-        "bad",
-        cluster={"backend": "address", "address": "tcp://127.0.0.1:9", "connect_timeout_s": 2},
-    )
-    done = subprocess.run(
-        [*cli, "batch", good, bad, "--results", results],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
-    assert done.returncode == 1
-    assert "bad: FAILED: 01_run_study failed at cell" in done.stdout
-    assert "ClusterError: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stdout
-    assert len(load_results(results, "good")) == 8  # the first spec's records are intact
-    failed = list((Path(results) / "bad" / "notebooks").glob("01_run_study-*.ipynb"))
-    assert len(failed) == 1 and any(o.output_type == "error" for o in outputs(failed[0]))
+    failed = list((Path(results) / "bad" / "notebooks").glob("*.ipynb"))
+    assert [p.name.split("-")[0] for p in failed] == ["01_run_study"]  # 02 was not run
+    assert any(o.output_type == "error" for o in outputs(failed[0]))
 
 
 def test_batch_refuses_a_malformed_spec_before_running_anything(tmp_path, cli, cli_env):

@@ -21,9 +21,9 @@ help:
 # The environment: a venv with the package (editable) and the dev tools.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# --no-compile: Python compiles what the tests import on first use; byte-compiling
-	# every installed package up front took about a minute of the setup on 2 cores.
-	$(BIN)/python -m pip install -q --no-compile -e ".[dev,ml]"
+	# Byte-compiled at install: this environment sets PYTHONDONTWRITEBYTECODE, so a module
+	# left uncompiled is compiled again by every process that imports it.
+	$(BIN)/python -m pip install -q -e ".[dev,ml]"
 	# The notebooks' kernel: this environment, registered inside it as "scaling-workbook".
 	$(BIN)/python -m ipykernel install --sys-prefix --name scaling-workbook \
 		--display-name "Scaling Workbook (.venv)" >/dev/null

@@ -59,8 +59,10 @@ browser:
 			echo "chromium not installed: browser tests will be skipped (sudo apt-get install chromium)"; \
 		fi; }
 
+# Two test files at a time (pytest-xdist), each file on one process so that its
+# module fixtures (a measured study, an executed notebook) are built once.
 test: $(STAMP) lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py

@@ -5,9 +5,9 @@
 For each built-in workload: measure sizes s, 2s, 4s, 8s and 32s on workers 1 and 2
 (a real LocalCluster, through `run_study`), fit on the four small sizes only, predict
 32s, and print the absolute percentage error against the measured median at 32s,
-beside the Ernest form fitted by NNLS on the same points. Our interval is the
-bootstrap's 90% widened by the model error and the forms not ruled out (see
-scaling_lib.analysis.predict). With --extrap-python (a
+beside the Ernest form fitted by NNLS on the same points. Our interval is the 90%
+prediction interval for a run (see scaling_lib.analysis.interval; its coverage is
+what benchmarks/calibration.py measures). With --extrap-python (a
 Python that has `extrap` installed, which needs numpy < 2), Extra-P's own default
 modeler is fitted per worker count on the same points, in that separate process.
 Targets: median error at most 15%, and no worse than Ernest.
@@ -101,6 +101,42 @@ def ape(predicted: float, actual: float) -> float:
     return abs(predicted - actual) / actual * 100
 
 
+def measure_workload(name: str, results: str, repeats: int):
+    """Measure (or find already stored) sizes s..8s and 32s of a built-in workload on 1
+    and 2 workers: the successful Dask runs of each, as (small, large) DataFrames."""
+    setup = WORKLOADS[name]
+    base = setup["base"]
+    common = {
+        "workload": name,
+        "params": setup["params"],
+        "workers": [1, 2],
+        "baseline": False,
+        "calibrate": False,
+        "memory_limit": setup["memory"],
+    }
+    small_spec = {
+        **common,
+        "study": f"prediction-{name}",
+        "sizes": [base * f for f in FACTORS],
+        "repeats": repeats,
+        "warmup": 1,
+    }
+    # The 32s point in its own study: only its repeats differ (a 3-minute run needs
+    # no warm-up, and once is enough when it runs once).
+    target_spec = {
+        **common,
+        "study": f"prediction-{name}-32s",
+        "sizes": [base * TARGET],
+        "repeats": min(repeats, setup["target_repeats"]),
+        "warmup": 1 if setup["target_repeats"] > 1 else 0,
+    }
+    print(run_study(small_spec, results=results, progress=False))
+    print(run_study(target_spec, results=results, progress=False))
+    small = dask_runs(load_results(results, small_spec["study"]))
+    large = dask_runs(load_results(results, target_spec["study"]))
+    return small, large
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", help="results store (default: a temporary folder)")
@@ -114,36 +150,8 @@ def main() -> None:
 
     rows = []
     for name in args.workloads:
-        setup = WORKLOADS[name]
-        base = setup["base"]
-        common = {
-            "workload": name,
-            "params": setup["params"],
-            "workers": [1, 2],
-            "baseline": False,
-            "calibrate": False,
-            "memory_limit": setup["memory"],
-        }
-        small_spec = {
-            **common,
-            "study": f"prediction-{name}",
-            "sizes": [base * f for f in FACTORS],
-            "repeats": args.repeats,
-            "warmup": 1,
-        }
-        # The 32s point in its own study: only its repeats differ (a 3-minute run needs
-        # no warm-up, and once is enough when it runs once).
-        target_spec = {
-            **common,
-            "study": f"prediction-{name}-32s",
-            "sizes": [base * TARGET],
-            "repeats": min(args.repeats, setup["target_repeats"]),
-            "warmup": 1 if setup["target_repeats"] > 1 else 0,
-        }
-        print(run_study(small_spec, results=results, progress=False))
-        print(run_study(target_spec, results=results, progress=False))
-        small = dask_runs(load_results(results, small_spec["study"]))
-        large = dask_runs(load_results(results, target_spec["study"]))
+        base = WORKLOADS[name]["base"]
+        small, large = measure_workload(name, results, args.repeats)
         ours = fit_time_model(small)
         ernest = fit_ernest(
             small["size"],

@@ -188,6 +188,12 @@ def law_lines(a: dict) -> list[str]:
                 f"; USL sigma {fmt_number(usl['sigma'])}, kappa {fmt_number(usl['kappa'])}, "
                 f"peak at {fmt_number(usl['peak_workers'])} workers"
             )
+        implied = law.get("implied_serial_fraction")
+        if not am and implied is not None:
+            text += (
+                f"{fmt_percent(implied)} of the time did not divide between the fewest and "
+                "most workers measured (observed, not a law)"
+            )
         if law["note"]:
             text += f" [{law['note']}]"
         lines.append(text)

@@ -250,19 +250,32 @@ def _gil(df, runs, shares) -> Finding | None:
 
 
 def _serial_section(df, runs, shares) -> Finding | None:
-    laws = [law for law in strong_laws(df) if law.amdahl is not None]
+    laws = [law for law in strong_laws(df) if law.implied_serial_fraction is not None]
     if not laws:
         return None
     law = max(laws, key=lambda x: x.size)
-    s = law.amdahl.serial_fraction
+    if law.amdahl is not None:
+        s = law.amdahl.serial_fraction
+        what = (
+            f"Amdahl fit at size {fmt_number(law.size)}: {s:.0%} of the one-worker time does "
+            f"not parallelise (speedup can never pass {law.amdahl.max_speedup:.1f}x)"
+        )
+        evidence = {"serial_fraction": s, "se": law.amdahl.se.get("serial_fraction")}
+    else:
+        # Two worker counts: what they show, without a law's limit (see laws.fit_amdahl).
+        s = law.implied_serial_fraction
+        what = (
+            f"at size {fmt_number(law.size)}, {s:.0%} of the time did not divide between the "
+            "fewest and most workers measured"
+        )
+        evidence = {"implied_serial_fraction": s, "amdahl": law.note}
     if s < 0.1:
         return None
     return Finding(
         "serial-section",
         float(min(1.0, s)),
-        f"Amdahl fit at size {fmt_number(law.size)}: {s:.0%} of the one-worker time does not "
-        f"parallelise (speedup can never pass {law.amdahl.max_speedup:.1f}x)",
-        {"serial_fraction": s, "se": law.amdahl.se.get("serial_fraction"), "size": law.size},
+        what,
+        {**evidence, "size": law.size},
         "find the serial part (client-side loops, a final single-task reduction, the driver's "
         "step between iterations); give each worker more data so it matters less",
     )

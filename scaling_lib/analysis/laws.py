@@ -6,6 +6,13 @@ Usage::
     fit.sigma, fit.kappa, fit.lam, fit.peak_n, fit.predict([8, 16])
     fit_amdahl(workers, seconds).serial_fraction
     fit_gustafson(workers, scaled_speedup).serial_fraction
+    implied_serial_fraction(workers, seconds)   # what two worker counts do show
+
+A law the data cannot identify is refused (``NotIdentified``, naming why) rather than
+fitted: the USL has three parameters, so fewer than 3 distinct worker counts leave it
+free (a "peak" at any count fits); Amdahl's two are exactly determined by 2 counts,
+which then fit any speedup and test nothing. Parameter intervals need residual degrees
+of freedom (none: they are None, not zero-width) and stay inside the bounds.
 
 Pure functions over arrays: no Dask, no I/O.
 """
@@ -18,17 +25,28 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import AnalysisError
+
 __all__ = [
     "AmdahlFit",
     "GustafsonFit",
+    "NotIdentified",
     "UslFit",
     "amdahl_speedup",
     "fit_amdahl",
     "fit_gustafson",
     "fit_usl",
     "gustafson_speedup",
+    "implied_serial_fraction",
     "usl_throughput",
 ]
+
+USL_MIN_COUNTS = 3  # sigma, kappa and lambda: three distinct worker counts at least
+AMDAHL_MIN_COUNTS = 3  # two counts determine both parameters exactly
+
+
+class NotIdentified(AnalysisError):
+    """The measured worker counts cannot identify this law; the message says why."""
 
 
 def amdahl_speedup(p, serial_fraction: float):
@@ -57,7 +75,7 @@ class UslFit:
     kappa: float  # coherency (crosstalk between workers)
     lam: float  # throughput of one worker
     se: dict[str, float]
-    ci95: dict[str, tuple[float, float]]
+    ci95: dict[str, tuple[float, float] | None]  # None: no residual degrees of freedom
     residual_std: float
     dof: int
     n_points: int
@@ -94,8 +112,13 @@ def fit_usl(n, throughput, *, bounded: bool = True) -> UslFit:
     """
     n = np.asarray(n, dtype=float)
     x = np.asarray(throughput, dtype=float)
-    if len(n) < 3:
-        raise ValueError(f"the USL has 3 parameters: need at least 3 points, got {len(n)}")
+    counts = len(np.unique(n))
+    if counts < USL_MIN_COUNTS:
+        raise NotIdentified(
+            f"USL not fitted: it has 3 parameters (sigma, kappa, lambda) and {counts} "
+            f"distinct worker count(s) were measured; any peak fits them. Measure "
+            f"{USL_MIN_COUNTS} or more worker counts"
+        )
     lam0 = float(np.max(x[n == n.min()] / n.min()))
 
     def residuals(theta):
@@ -115,7 +138,10 @@ def fit_usl(n, throughput, *, bounded: bool = True) -> UslFit:
     else:
         result = optimize.least_squares(residuals, start, method="lm", x_scale="jac", **tol)
     sigma, kappa, lam = (float(v) for v in result.x)
-    se, ci, resid_std, dof = _standard_errors(result, len(n), ("sigma", "kappa", "lam"))
+    bounds = {"sigma": (0.0, 1.0), "kappa": (0.0, math.inf), "lam": (0.0, math.inf)}
+    se, ci, resid_std, dof = _standard_errors(
+        result, len(n), ("sigma", "kappa", "lam"), bounds if bounded else None
+    )
     return UslFit(sigma, kappa, lam, se, ci, resid_std, dof, len(n))
 
 
@@ -137,11 +163,20 @@ class AmdahlFit:
 
 
 def fit_amdahl(workers, seconds) -> AmdahlFit:
-    """Fit T(p) = T1 (s + (1 - s) / p) to times at worker counts, s in [0, 1]."""
+    """Fit T(p) = T1 (s + (1 - s) / p) to times at worker counts, s in [0, 1].
+
+    Refused (``NotIdentified``) below 3 distinct worker counts: with 2, the law passes
+    through both medians whatever the speedup, so its "max speedup" is an artefact of
+    the form; ``implied_serial_fraction`` says what those two counts do show."""
     p = np.asarray(workers, dtype=float)
     t = np.asarray(seconds, dtype=float)
-    if len(np.unique(p)) < 2:
-        raise ValueError("Amdahl's law needs times at two or more worker counts")
+    counts = len(np.unique(p))
+    if counts < AMDAHL_MIN_COUNTS:
+        raise NotIdentified(
+            f"Amdahl not fitted: {counts} distinct worker count(s) determine its two "
+            "parameters exactly, so it fits any speedup and no speedup limit follows. "
+            f"Measure {AMDAHL_MIN_COUNTS} or more worker counts"
+        )
 
     def residuals(theta):
         s, t1 = theta
@@ -151,8 +186,24 @@ def fit_amdahl(workers, seconds) -> AmdahlFit:
     result = optimize.least_squares(
         residuals, [0.1, t1_0], bounds=([0, 0], [1, np.inf]), method="trf", x_scale="jac"
     )
-    se, _, _, _ = _standard_errors(result, len(p), ("serial_fraction", "t1"))
+    se, _, _, _ = _standard_errors(
+        result, len(p), ("serial_fraction", "t1"), {"serial_fraction": (0.0, 1.0)}
+    )
     return AmdahlFit(float(result.x[0]), float(result.x[1]), se)
+
+
+def implied_serial_fraction(workers, seconds) -> float | None:
+    """The share of the time that did not divide between the two extreme worker counts
+    measured (median times): s in T(b) = T(a) (s + (1 - s) a / b), clipped to [0, 1].
+    An observation, not a fitted law: nothing says it holds at other counts."""
+    p = np.asarray(workers, dtype=float)
+    t = np.asarray(seconds, dtype=float)
+    a, b = p.min(), p.max()
+    if a == b:
+        return None
+    ta, tb = float(np.median(t[p == a])), float(np.median(t[p == b]))
+    ratio = a / b
+    return float(min(max((tb / ta - ratio) / (1 - ratio), 0.0), 1.0))
 
 
 @dataclass(frozen=True)
@@ -178,10 +229,14 @@ def fit_gustafson(workers, scaled_speedup) -> GustafsonFit:
     return GustafsonFit(min(max(s, 0.0), 1.0), se)
 
 
-def _standard_errors(result, n: int, names: tuple[str, ...]):
-    """Standard errors and 95% t-intervals from the Jacobian at the optimum."""
+def _standard_errors(result, n: int, names: tuple[str, ...], bounds=None):
+    """Standard errors and 95% t-intervals from the Jacobian at the optimum; with no
+    residual degrees of freedom, no interval (None), and each kept inside ``bounds``
+    (name: (low, high)), where the parameter is constrained."""
     k = len(names)
-    dof = max(n - k, 1)
+    dof = n - k
+    if dof <= 0:
+        return {name: math.nan for name in names}, dict.fromkeys(names), math.nan, 0
     rss = float(np.sum(result.fun**2))
     resid_var = rss / dof
     jac = result.jac
@@ -192,8 +247,9 @@ def _standard_errors(result, n: int, names: tuple[str, ...]):
         se_values = np.full(k, np.nan)
     t = stats.t.ppf(0.975, dof)
     se = {name: float(v) for name, v in zip(names, se_values, strict=True)}
-    ci = {
-        name: (float(x - t * s), float(x + t * s))
-        for name, x, s in zip(names, result.x, se_values, strict=True)
-    }
+    bounds = bounds or {}
+    ci = {}
+    for name, x, s in zip(names, result.x, se_values, strict=True):
+        low, high = bounds.get(name, (-math.inf, math.inf))
+        ci[name] = (float(max(x - t * s, low)), float(min(x + t * s, high)))
     return se, ci, math.sqrt(resid_var), dof

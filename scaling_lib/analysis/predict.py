@@ -6,14 +6,13 @@ Usage::
     pred = model.predict(size=1e7, n_workers=16)
     pred.seconds, pred.low, pred.high, pred.warnings
 
-The interval combines three uncertainties: measurement noise (a bootstrap that
-resamples the repeats at every point and refits the chosen model: its 5th to 95th
-percentile), model error (the cross-validation SMAPE of the chosen model, applied
-around the prediction), and the choice of model (it spans the predictions of every
-other form the cross-validation could not rule out: ``model.alternatives``). Four
-sizes rarely tell n^(5/2) from n^3 apart, and far from the data they disagree: the
-interval says so instead of hiding it. A prediction far outside the measured sizes
-or worker counts, or from noisy repeats, says so too.
+The interval is a prediction interval for one run at ``LEVEL`` (90%): run noise,
+the fit's parameters (a parametric bootstrap) and an extrapolation error that grows
+with each doubling of the *work* beyond the largest measured size and of the workers
+beyond the measured counts (see ``interval``); it also spans the other forms the
+cross-validation could not rule out (``model.alternatives``): four sizes rarely tell
+n^(5/2) from n^3 apart, and far from the data they disagree. A prediction far outside
+the measured work, beyond the measured worker counts, or from noisy repeats says so.
 """
 
 from __future__ import annotations
@@ -26,11 +25,12 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..formatting import fmt_number
 from .fit import TwoParameterModel, fit_ernest, fit_two_parameter
+from .interval import LEVEL, IntervalSpread, interval_spread
 from .scaling import NOISY_CV, dask_runs, point_table
 
-__all__ = ["FAR_EXTRAPOLATION", "Prediction", "TimeModel", "fit_time_model"]
+__all__ = ["FAR_EXTRAPOLATION", "LEVEL", "Prediction", "TimeModel", "fit_time_model"]
 
-FAR_EXTRAPOLATION = 4.0  # beyond 4x the largest measured size (or workers), trust drops
+FAR_EXTRAPOLATION = 4.0  # beyond 4x the largest measured work, trust drops
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,15 @@ class Prediction:
     size: float
     n_workers: int
     seconds: float
-    low: float  # bootstrap 90% interval, widened by model error and plausible other forms
+    low: float  # prediction interval for one run at `level` (see the module docstring)
     high: float
     model: str
     size_ratio: float  # target size / largest measured size
     workers_ratio: float  # target workers / largest measured worker count
     noisy: bool
     warnings: tuple[str, ...]
+    work_ratio: float = 1.0  # work at the target / work at the largest measured size
+    level: float = LEVEL
 
 
 @dataclass
@@ -59,18 +61,40 @@ class TimeModel:
     max_cv: float
     draws: int = 200
 
+    def refit(self, rows: np.ndarray, seconds: np.ndarray):
+        """The chosen form fitted to these runs with these times: ``(n, p) -> s``."""
+        work = None if self.work is None else self.work[rows]
+        return _refit(self.model, self.n[rows], self.p[rows], seconds, work).predict
+
+    def work_of(self, sizes) -> np.ndarray:
+        """The work at each size, in the unit extrapolation distance is counted in: the
+        workload's own accounting when it reports work, else the fitted size term."""
+        sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
+        if self.model.work is not None:
+            return np.asarray(self.model.work.work_of_size.predict(sizes), dtype=float)
+        for term_n, _ in self.model.terms:
+            if term_n is not None and term_n.exponent > 0:
+                return np.asarray(term_n(sizes), dtype=float)
+        return sizes
+
+    @property
+    def spread(self) -> IntervalSpread:
+        if getattr(self, "_spread", None) is None:
+            self._spread = interval_spread(self.refit, self.work_of, self.n, self.p, self.t)
+        return self._spread
+
     def _replicas(self) -> list[TwoParameterModel]:
-        """The model refitted to ``draws`` resamplings of the repeats, fitted once:
-        the resamples do not depend on where a prediction is asked for."""
+        """The model refitted to ``draws`` data sets simulated from the fit with the
+        measured run noise (a parametric bootstrap), fitted once: the simulated data do
+        not depend on where a prediction is asked for."""
         if getattr(self, "_replica_models", None) is None:
             rng = np.random.default_rng(0)
+            fitted = np.clip(self.model.predict(self.n, self.p), 1e-12, None)
+            noise = self.spread.noise_sd
             replicas = []
             for _ in range(self.draws):
-                rows = np.concatenate(
-                    [rng.choice(g, size=len(g), replace=True) for g in self.groups]
-                )
-                work = None if self.work is None else self.work[rows]
-                replicas.append(_refit(self.model, self.n[rows], self.p[rows], self.t[rows], work))
+                t = fitted * np.exp(noise * rng.standard_normal(len(fitted)))
+                replicas.append(_refit(self.model, self.n, self.p, t, self.work))
             self._replica_models = replicas
         return self._replica_models
 
@@ -87,11 +111,14 @@ class TimeModel:
         size_arr = np.full_like(p_arr, float(size))
         central = self.model.predict(size_arr, p_arr)
         replicas = np.array([m.predict(size_arr, p_arr) for m in self._replicas()])
-        lows, highs = np.percentile(replicas, [5, 95], axis=0)
-        for alternative in self.model.alternatives:
-            other = alternative.predict(size_arr, p_arr)
-            lows, highs = np.minimum(lows, other), np.maximum(highs, other)
-        model_error = self.model.cv_smape / 100
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(np.where(replicas > 0, replicas, np.nan))
+        parameter_sd = np.nan_to_num(np.nanstd(logs, axis=0), nan=1.0)
+        spread = self.spread
+        measured_work = self.work_of([self.n.min(), self.n.max()])
+        target_work = float(self.work_of([size])[0])
+        work_ratio = target_work / measured_work[1] if measured_work[1] > 0 else 1.0
+        size_distance = max(work_ratio, measured_work[0] / target_work if target_work else 1.0)
         noisy = self.max_cv > NOISY_CV
         regime = self._fixed_cost_regime()
         size_ratio = float(size) / self.n.max()
@@ -99,7 +126,13 @@ class TimeModel:
         for i, n_workers in enumerate(p_arr):
             c = float(central[i])
             workers_ratio = float(n_workers) / self.p.max()
-            warnings = self._warnings(size, int(n_workers), size_ratio, workers_ratio, noisy)
+            workers_distance = max(workers_ratio, self.p.min() / float(n_workers))
+            log_sd = spread.log_sd(size_distance, workers_distance, float(parameter_sd[i]))
+            low, high = spread.bounds(max(c, 1e-12), log_sd)
+            for alternative in self.model.alternatives:
+                other = float(alternative.predict(size_arr[i : i + 1], p_arr[i : i + 1])[0])
+                low, high = min(low, other), max(high, other)
+            warnings = self._warnings(int(n_workers), work_ratio, workers_ratio, noisy)
             if regime:
                 warnings.append(regime)
             if self.model.doubt:
@@ -111,32 +144,39 @@ class TimeModel:
                     size=float(size),
                     n_workers=int(n_workers),
                     seconds=c,
-                    low=max(min(float(lows[i]), c * (1 - model_error)), 0.0),
-                    high=max(float(highs[i]), c * (1 + model_error)),
+                    low=max(low, 0.0),
+                    high=high,
                     model=str(self.model),
                     size_ratio=size_ratio,
                     workers_ratio=workers_ratio,
                     noisy=noisy,
                     warnings=tuple(warnings),
+                    work_ratio=work_ratio,
+                    level=spread.level,
                 )
             )
         return out
 
     def _warnings(
-        self, size: float, n_workers: int, size_ratio: float, workers_ratio: float, noisy: bool
+        self, n_workers: int, work_ratio: float, workers_ratio: float, noisy: bool
     ) -> list[str]:
         warnings = []
-        if size_ratio > FAR_EXTRAPOLATION:
+        if work_ratio > FAR_EXTRAPOLATION:
             warnings.append(
-                f"size is {size_ratio:.0f}x the largest measured ({fmt_number(self.n.max())}): "
-                "measure a larger size to trust this"
+                f"the work at this size is {fmt_number(work_ratio)}x that of the largest "
+                f"measured size ({fmt_number(self.n.max())}): measure a larger size to trust "
+                "this"
             )
-        if workers_ratio > FAR_EXTRAPOLATION:
+        counts = np.unique(self.p)
+        if n_workers > counts.max() or n_workers < counts.min():
+            measured = ", ".join(f"{c:g}" for c in counts)
             warnings.append(
-                f"{n_workers} workers is {workers_ratio:.0f}x the most measured "
-                f"({self.p.max():g}): communication costs may appear that small runs do not show"
+                f"{n_workers} workers is beyond the measured worker counts ({measured}): the "
+                "fitted law assumes how time divides among workers; the interval adds "
+                f"{self.spread.worker_rate:.0%} per doubling, and `scaling-lib simulate` "
+                "replays the measured task graphs on this many workers"
             )
-        if len(np.unique(self.p)) < 2 and n_workers != self.p.max():
+        if len(counts) < 2 and n_workers != self.p.max():
             warnings.append("only one worker count measured: the worker dependence is a guess")
         if noisy:
             warnings.append(

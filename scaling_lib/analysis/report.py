@@ -87,6 +87,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
                     "peak_throughput": law.usl.peak_throughput,
                 },
                 "note": law.note,
+                "implied_serial_fraction": law.implied_serial_fraction,
             }
         )
     out["gustafson_serial_fraction"] = gustafson_fraction(df)

@@ -22,7 +22,15 @@ import pandas as pd
 from scipy import optimize
 
 from .fit import PmnfModel, fit_pmnf
-from .laws import AmdahlFit, UslFit, fit_amdahl, fit_gustafson, fit_usl
+from .laws import (
+    AmdahlFit,
+    NotIdentified,
+    UslFit,
+    fit_amdahl,
+    fit_gustafson,
+    fit_usl,
+    implied_serial_fraction,
+)
 
 __all__ = [
     "DataScaling",
@@ -112,28 +120,36 @@ def weak_scaling(df: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class StrongLaws:
     size: float
-    amdahl: AmdahlFit | None
+    amdahl: AmdahlFit | None  # None when not identified: ``note`` says why
     usl: UslFit | None
     note: str
+    # Between the fewest and most workers measured, the share of time that did not
+    # divide (an observation at two counts, not a law): None with one count.
+    implied_serial_fraction: float | None = None
 
 
 def strong_laws(df: pd.DataFrame) -> list[StrongLaws]:
-    """Amdahl (2+ worker counts) and USL (3+ worker counts) per size."""
+    """Amdahl and the USL per size, each where the worker counts identify it (3+); why
+    not, in ``note``, where they do not."""
     runs = dask_runs(df)
     out = []
     for size, g in runs.groupby("size"):
         counts = g["n_workers"].nunique()
         amdahl = usl = None
         notes = []
-        if counts >= 2:
-            amdahl = fit_amdahl(g["n_workers"], g["wall_s"])
-        else:
+        if counts < 2:
             notes.append("one worker count: no speedup to fit")
-        if counts >= 3:
-            usl = fit_usl(g["n_workers"], 1.0 / g["wall_s"])
         else:
-            notes.append(f"USL needs 3+ worker counts ({counts} measured)")
-        out.append(StrongLaws(float(size), amdahl, usl, "; ".join(notes)))
+            try:
+                amdahl = fit_amdahl(g["n_workers"], g["wall_s"])
+            except NotIdentified as e:
+                notes.append(str(e))
+            try:
+                usl = fit_usl(g["n_workers"], 1.0 / g["wall_s"])
+            except NotIdentified as e:
+                notes.append(str(e))
+        implied = implied_serial_fraction(g["n_workers"], g["wall_s"]) if counts >= 2 else None
+        out.append(StrongLaws(float(size), amdahl, usl, "; ".join(notes), implied))
     return out
 
 

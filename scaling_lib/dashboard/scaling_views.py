@@ -48,6 +48,7 @@ class StrongScalingView(View):
                 {
                     "size": law.size,
                     "amdahl_serial_fraction": law.amdahl.serial_fraction if law.amdahl else None,
+                    "implied_serial_fraction": law.implied_serial_fraction,
                     "max_speedup": law.amdahl.max_speedup if law.amdahl else None,
                     "usl_sigma": law.usl.sigma if law.usl else None,
                     "usl_kappa": law.usl.kappa if law.usl else None,

@@ -78,6 +78,7 @@ def laws_table(laws: pd.DataFrame) -> pd.DataFrame:
         {
             "size": ("size", fmt_number),
             "amdahl_serial_fraction": ("serial fraction (Amdahl)", fmt_percent),
+            "implied_serial_fraction": ("did not divide (observed)", fmt_percent),
             "max_speedup": ("speedup limit", _times),
             "usl_sigma": ("contention σ (USL)", fmt_number),
             "usl_kappa": ("coherency κ (USL)", fmt_number),

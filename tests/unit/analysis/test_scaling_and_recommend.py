@@ -65,7 +65,7 @@ def test_prediction_interval_and_flags():
     assert not near.warnings
     far = model.predict(1e6, 64)
     assert any("largest measured" in w for w in far.warnings)
-    assert any("most measured" in w for w in far.warnings)
+    assert any("beyond the measured worker counts (1, 2, 4)" in w for w in far.warnings)
 
 
 def test_recommend_ranks_and_names_picks():

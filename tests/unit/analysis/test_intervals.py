@@ -1,0 +1,85 @@
+"""Forecast intervals are prediction intervals for one run: they cover fresh runs about
+as often as they say, widen with the extrapolation in work and in workers, and every
+extrapolation beyond the measured worker counts says so."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scaling_lib.analysis.interval import WORKER_RATE, run_noise
+from scaling_lib.analysis.predict import LEVEL, fit_time_model
+
+from .records import make_records
+
+
+def law(n, p):
+    return 0.3 + 2e-5 * n * (0.1 + 0.9 / p)
+
+
+def lognormal(seed, sd):
+    rng = np.random.default_rng(seed)
+    return lambda n, p: law(n, p) * math.exp(sd * rng.standard_normal())
+
+
+SIZES = (10_000, 20_000, 40_000, 80_000)
+
+
+def test_run_noise_is_the_pooled_spread_of_log_time_within_points():
+    n = np.array([1, 1, 1, 2, 2, 2.0])
+    p = np.ones(6)
+    t = np.exp([0.0, 0.1, -0.1, 1.0, 1.2, 0.8])
+    sd, dof = run_noise(n, p, t)
+    assert dof == 4
+    assert sd == pytest.approx(np.sqrt((0.02 + 0.08) / 4))
+
+
+def test_intervals_cover_fresh_runs_about_as_often_as_they_say():
+    covered = checks = 0
+    rng = np.random.default_rng(7)
+    for seed in range(30):
+        df = make_records(sizes=SIZES, workers=(1, 2), time=lognormal(seed, 0.05))
+        model = fit_time_model(df, draws=60)
+        for pred in model.predict_many(160_000, [1, 2]):
+            for _ in range(10):  # fresh runs at the target, the truth a forecast is for
+                truth = law(160_000, pred.n_workers) * math.exp(0.05 * rng.standard_normal())
+                covered += pred.low <= truth <= pred.high
+                checks += 1
+    assert pred.level == LEVEL == 0.9
+    # 600 checks: binomial sd 1.2% at 90%; the bounds are 4 sd either side.
+    assert 0.85 <= covered / checks <= 0.97
+
+
+def test_intervals_widen_with_the_work_and_workers_beyond_those_measured():
+    df = make_records(sizes=SIZES, workers=(1, 2), time=lognormal(1, 0.05))
+    model = fit_time_model(df, draws=60)
+
+    def log_width(size, p):
+        pred = model.predict(size, p)
+        return math.log(pred.high / pred.low)
+
+    assert log_width(160_000, 2) < log_width(640_000, 2) < log_width(2_560_000, 2)
+    assert log_width(160_000, 2) < log_width(160_000, 4) < log_width(160_000, 16)
+    assert model.spread.worker_rate == WORKER_RATE  # two counts: the stated prior
+    assert "prior" in model.spread.worker_rate_source
+
+
+def test_eight_workers_from_two_and_work_far_beyond_the_measured_say_so():
+    # array's size is a matrix side: 4x the side is 64x the flops.
+    df = make_records(
+        sizes=(512, 1024, 2048, 4096),
+        workers=(1, 2),
+        time=lambda n, p: 0.2 + 2e-11 * n**3 / p,
+        work_items=lambda n, p: 2.0 * n**3,
+    )
+    model = fit_time_model(df, draws=20)
+    eight = model.predict(4096, 8)
+    assert any("8 workers is beyond the measured worker counts (1, 2)" in w for w in eight.warnings)
+    assert any("scaling-lib simulate" in w for w in eight.warnings)
+    near = model.predict(8192, 2)  # 2x the side: 8x the work
+    assert near.size_ratio == 2
+    assert abs(near.work_ratio - 8) < 0.01
+    assert any("8x that of the largest measured size" in w for w in near.warnings)
+    assert not any("work at this size" in w for w in model.predict(4096 * 1.5, 2).warnings)

@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "MISSING",
+    "finding_cost",
     "fmt_bytes",
     "fmt_evidence",
     "fmt_number",
@@ -216,3 +217,15 @@ def fmt_evidence(d: Mapping[str, Any] | None) -> str:
         else:
             parts.append(f"{_label(k)} {_by_key(k, value)}")
     return "; ".join(parts) if parts else MISSING
+
+
+def finding_cost(f: Any) -> str:
+    """What a finding costs, in words: seconds lost, or what kind of finding it is."""
+    f = f if isinstance(f, dict) else f.__dict__
+    kind = f.get("kind", "problem")
+    if kind == "failure":
+        return "runs failed"
+    if kind in ("state", "caveat"):
+        return kind
+    lost = f.get("seconds_lost")
+    return "time lost unknown" if lost is None else f"{fmt_seconds(lost)} lost"

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .formatting import fmt_evidence, fmt_number, fmt_percent
+from .formatting import finding_cost, fmt_evidence, fmt_number, fmt_percent
 from .presentation import (
     AUTOSCALE,
     PRECISION,
@@ -215,14 +215,16 @@ def _finding_dicts(items: Iterable) -> list[dict]:
     return [f if isinstance(f, Mapping) else dataclasses.asdict(f) for f in items]
 
 
-def findings(diagnosis: Iterable, title: str = "Bottlenecks, strongest first") -> Any:
+def findings(diagnosis: Iterable, title: str = "Bottlenecks, by the time each costs") -> Any:
     """Findings (dicts from ``analyze_study`` or ``Finding``s) as numbered sentences."""
     rows = _finding_dicts(diagnosis)
     if not rows:
         return _markdown(f"**{title}:** nothing stands out in these runs.")
     lines = [f"**{title}**", ""]
     for i, f in enumerate(rows, 1):
-        lines.append(f"{i}. **{f['name']}** (strength {fmt_percent(f['score'])}): {f['summary']}.")
+        lines.append(f"{i}. **{f['name']}** ({finding_cost(f)}): {f['summary']}.")
+        if f.get("lost_how"):
+            lines.append(f"   *Time lost:* {f['lost_how']}.")
         if f.get("evidence"):
             lines.append(f"   *Evidence:* {fmt_evidence(f['evidence'])}.")
         if f.get("fix"):

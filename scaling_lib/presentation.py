@@ -22,6 +22,7 @@ import pandas as pd
 
 from .formatting import (
     MISSING,
+    finding_cost,
     fmt_bytes,
     fmt_evidence,
     fmt_number,
@@ -254,6 +255,24 @@ def analysis_text(a: dict) -> str:
         if tm.get("alternatives"):
             kinds = ", ".join(alt["kind"] for alt in tm["alternatives"])
             lines.append(f"  not ruled out (predictions span them): {kinds}")
+        if tm.get("interval"):
+            iv = tm["interval"]
+            lines.append(
+                f"  {fmt_percent(iv['level'])} intervals for a run: run noise "
+                f"{fmt_percent(iv['run_noise'])}; {iv['per_doubling_of_work_source']}; "
+                f"{iv['per_doubling_of_workers_source']}"
+            )
+        lines.append("")
+    wm = a.get("worker_memory")
+    if wm:
+        lines.append(f"Memory per worker: {wm['model']}")
+        for c in wm["checks"]:
+            lines.append(
+                f"  size {fmt_count(c['size'])} on {c['n_workers']} worker(s): measured "
+                f"{fmt_bytes(c['measured_bytes'])}, modelled {fmt_bytes(c['modelled_bytes'])} "
+                f"(up to {fmt_bytes(c['upper_bytes'])})"
+                + ("" if c["covered"] else "  <- above the upper bound")
+            )
         lines.append("")
     for key, title, columns in (
         ("strategies", "Training strategies (bytes between workers per step)", STRATEGIES),
@@ -262,9 +281,11 @@ def analysis_text(a: dict) -> str:
     ):
         if a.get(key):
             lines += [title, _text(pd.DataFrame(a[key]), columns), ""]
-    lines.append("Diagnosis (strongest first)")
+    lines.append("Diagnosis (by the time each costs at the largest measured point)")
     for f in a["diagnosis"]:
-        lines.append(f"  [{f['score']:.2f}] {f['name']}: {f['summary']}")
+        lines.append(f"  [{finding_cost(f)}] {f['name']}: {f['summary']}")
+        if f.get("lost_how"):
+            lines.append(f"         time lost: {f['lost_how']}")
         if f.get("evidence"):
             lines.append(f"         evidence: {fmt_evidence(f['evidence'])}")
         lines.append(f"         fix: {f['fix']}")
@@ -295,7 +316,10 @@ def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
                 f"cost [interval] {cur}": f"{fmt_number(o['cost'])} "
                 f"[{fmt_number(o['cost_low'])}, {fmt_number(o['cost_high'])}]",
                 "memory/worker": fmt_bytes(o["memory_per_worker_gib"] * 2**30),
-                "predicted peak": MISSING if peak is None else fmt_bytes(peak * 2**30),
+                "predicted peak (up to)": MISSING
+                if peak is None
+                else f"{fmt_bytes(peak * 2**30)} "
+                f"({fmt_bytes((o.get('predicted_peak_high_gib') or peak) * 2**30)})",
                 "efficiency": fmt_percent(o["efficiency"]),
                 "fits": "yes" if o["feasible"] else "NO (memory)",
                 "deadline": {True: "meets", False: "misses", None: MISSING}[o["meets_deadline"]],

@@ -322,6 +322,9 @@ class _PointRunner:
             "error_type": error_type,
             "error_message": (error_message or None) and error_message[:_ERROR_TEXT_LIMIT],
             "trace_file": None,
+            # The workload's own accounting of its input: what per-worker memory is
+            # modelled against (analysis.memory).
+            "input_bytes": _input_bytes(self.workload, point.size, point.params),
             **dataset_fields(self.workload, point.size),
         }
         record.update(measurement or dict.fromkeys(MEASUREMENT_FIELDS))
@@ -334,6 +337,14 @@ class _PointRunner:
             versions=prov["versions"],
         )
         return record
+
+
+def _input_bytes(workload: Workload, size: float, params: Mapping[str, Any]) -> int | None:
+    try:
+        value = workload.input_bytes(size, params)
+    except Exception:  # a custom workload's accounting failing must not lose the run
+        return None
+    return int(value) if value is not None and value > 0 else None
 
 
 def _call_with_timeout(timeout: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

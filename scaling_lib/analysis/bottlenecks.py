@@ -1,386 +1,37 @@
-"""Naming the bottleneck, with the evidence for it and a fix to try.
+"""Naming the bottleneck, with the evidence for it, a fix to try, and the time it costs.
 
 Usage::
 
     for finding in diagnose(df):
-        print(finding.score, finding.name, finding.summary)
-        finding.evidence    # the figures behind it
+        print(finding.seconds_lost, finding.name, finding.summary)
+        finding.lost_how    # how the seconds were estimated, with the figures
+        finding.evidence    # the figures behind the finding
         finding.fix         # what to try
 
-Each rule looks at the records (Dask's span metrics per run, transfers, spills,
-memory, statuses) and, if it sees its bottleneck, returns a Finding scored 0-1 by
-how strongly the figures show it. Findings come back ranked, strongest first.
-Shares are of the thread-seconds a run had (wall time x workers x threads).
+Each rule (``bottleneck_rules``) looks at the records (Dask's span metrics per run,
+transfers, spills, memory, statuses) and, if it sees its bottleneck, returns a Finding
+with the wall seconds its fix would recover at the largest measured point. Ranked:
+failures first (runs that did not finish), then problems by the time they cost (those
+without an estimate after), then the state of the runs (compute-bound is not a
+problem), then caveats about the measurement. Shares are of the thread-seconds a run
+had (wall time x workers x threads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
-from ..formatting import fmt_number
-from .scaling import NOISY_CV, dask_runs, point_table, strong_laws
+from .bottleneck_rules import IDLE_SHARE, RULES, Finding, _memory, time_shares
+from .scaling import dask_runs
 
 __all__ = ["RULES", "Finding", "diagnose", "time_shares"]
 
-TASK_FLOOR_S = 0.01  # Dask's overhead is about 1 ms a task: tasks under 10 ms pay >10%
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    score: float  # 0-1: how strongly the evidence shows it
-    summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    fix: str = ""
-
-
-def time_shares(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: where the available thread-seconds went, as shares (0-1)."""
-    capacity = runs["wall_s"] * runs["n_workers"] * runs["threads_per_worker"]
-    out = pd.DataFrame(index=runs.index)
-    out["compute"] = runs["cpu_s"] / capacity
-    out["non_cpu"] = runs["noncpu_s"] / capacity
-    out["transfer"] = runs["transfer_s"] / capacity
-    out["disk"] = (runs["disk_read_s"] + runs["disk_write_s"]) / capacity
-    out["serialization"] = (
-        runs["serialize_s"] + runs["deserialize_s"] + runs["compress_s"] + runs["decompress_s"]
-    ) / capacity
-    out["scheduler"] = (runs["executor_s"] + runs["other_s"]) / capacity
-    busy = out[["compute", "non_cpu", "disk", "serialization", "scheduler"]].sum(axis=1)
-    out["idle"] = (1 - busy).clip(lower=0)
-    return out.clip(lower=0)
-
-
-def _largest(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs at the largest worker count and, among those, the largest size."""
-    top = runs[runs["n_workers"] == runs["n_workers"].max()]
-    return top[top["size"] == top["size"].max()]
-
-
-def _compute_bound(df, runs, shares) -> Finding | None:
-    top = shares.loc[_largest(runs).index]
-    share = float(top["compute"].median())
-    if share < 0.6:
-        return None
-    return Finding(
-        "compute-bound",
-        0.8 * share,  # the healthy state: ranks below any problem that is clearly shown
-        f"threads spend {share:.0%} of their time computing at the largest point",
-        {"compute_share": share},
-        "more workers help while efficiency holds; beyond that, faster cores, a GPU, or "
-        "less work (vectorise, lower precision)",
-    )
-
-
-def _memory(df, runs, shares) -> Finding | None:
-    oom = df[df["status"] == "oom"]
-    spilled = float(runs["bytes_spilled"].max()) if len(runs) else 0.0
-    # GPU studies: what dask-cuda moved from device to host past device_memory_limit.
-    device = runs.get("gpu_bytes_spilled", pd.Series(dtype=float)).dropna()
-    device_spilled = float(device.max()) if len(device) else 0.0
-    limit = runs["memory_limit_bytes"].where(runs["memory_limit_bytes"] > 0)
-    ratio = float((runs["peak_memory_bytes"] / limit).max()) if len(runs) else 0.0
-    if len(oom):
-        score, summary = 1.0, f"{oom['point_id'].nunique()} point(s) ran out of memory"
-    elif spilled > 0:
-        score, summary = 0.85, f"workers spilled up to {spilled / 2**20:.0f} MiB to disk"
-    elif device_spilled > 0:
-        score = 0.8
-        summary = (
-            f"GPU workers spilled up to {device_spilled / 2**20:.0f} MiB from device to host "
-            "memory (past dask-cuda's device_memory_limit)"
-        )
-    elif ratio > 0.8:
-        score, summary = 0.6, f"peak worker memory reached {ratio:.0%} of the limit"
-    else:
-        return None
-    return Finding(
-        "memory",
-        score,
-        summary,
-        {
-            "oom_points": int(oom["point_id"].nunique()),
-            "max_spilled_bytes": spilled,
-            "max_device_spilled_bytes": device_spilled,
-            "peak_over_limit": ratio,
-            "oom_sizes": sorted(oom["size"].unique().tolist()),
-        },
-        "more memory per worker (on GPUs: a larger device_memory_limit or a GPU with more "
-        "memory), smaller partitions or chunks, or more workers so each holds less; persist "
-        "less at once",
-    )
-
-
-def _communication(df, runs, shares) -> Finding | None:
-    multi = runs[runs["n_workers"] > 1]
-    if multi.empty:
-        return None
-    by_workers = shares.loc[runs.index, "transfer"].groupby(runs["n_workers"]).median()
-    top_share = float(by_workers.iloc[-1])
-    moved = float(multi["bytes_transferred"].median())
-    grows = len(by_workers) > 1 and by_workers.iloc[-1] > by_workers.iloc[0]
-    kappa = max((law.usl.kappa for law in strong_laws(df) if law.usl), default=None)
-    score = min(1.0, top_share * 4) + (0.2 if grows else 0.0) + (0.2 if kappa else 0.0)
-    if top_share < 0.02 and not (kappa and kappa > 1e-3):
-        return None
-    return Finding(
-        "communication",
-        min(score, 1.0),
-        f"transfers between workers take {top_share:.0%} of thread time at "
-        f"{int(by_workers.index[-1])} workers ({moved / 2**20:.1f} MiB moved per run)",
-        {
-            "transfer_share_by_workers": {int(k): float(v) for k, v in by_workers.items()},
-            "median_bytes_transferred": moved,
-            "usl_kappa": kappa,
-        },
-        "fewer, larger partitions; avoid the shuffle (broadcast the small table, or "
-        "partition both sides on the join key once); try the p2p shuffle",
-    )
-
-
-def _training_strategy(df, runs, shares) -> Finding | None:
-    """A training strategy whose communication another strategy would cut by half or more."""
-    if "metric.strategy" not in runs or runs["metric.strategy"].isna().all():
-        return None
-    from ..workloads.train import STRATEGIES
-    from .ai_workloads import strategy_bytes
-
-    top = _largest(runs[runs["metric.strategy"].notna()])
-    if top.empty or int(top["n_workers"].iloc[0]) < 2:
-        return None
-    row = top.iloc[0]
-    current = str(row["metric.strategy"])
-    shape = {
-        "n_workers": int(row["n_workers"]),
-        "samples": float(row["size"]),
-        "parameters": float(row["metric.parameters"]),
-        "outputs": int(row["param.outputs"]),
-        "itemsize": int(np.dtype(str(row.get("precision") or "float64")).itemsize),
-        "model_shards": int(row.get("param.model_shards", 2)),
-    }
-    options = {s: strategy_bytes(s, **shape) for s in STRATEGIES}
-    options = {s: b for s, b in options.items() if b is not None}
-    best = min(options, key=options.get)
-    now = options.get(current) or 0.0
-    share = float(shares.loc[top.index, "transfer"].median())
-    if best == current or now <= 0 or options[best] > 0.5 * now:
-        return None
-    saving = 1 - options[best] / now
-    return Finding(
-        "training-strategy",
-        min(1.0, 0.3 + share * 2) * saving,
-        f"strategy '{current}' moves {now / 2**20:.2f} MiB per step between "
-        f"{shape['n_workers']} workers; '{best}' would move {options[best] / 2**20:.2f} MiB "
-        f"({saving:.0%} less) for this model and batch",
-        {
-            "strategy": current,
-            "measured_bytes_per_step": float(top["metric.bytes_per_step"].median()),
-            "analytic_bytes_per_step": options,
-            "transfer_share": share,
-        },
-        f"try strategy: {best} (data-parallel moves 2(p-1) x the weights per step, "
-        "model-parallel 2(p-1) x the activations: large models favour model-parallel, "
-        "large batches data-parallel)",
-    )
-
-
-def _serialization(df, runs, shares) -> Finding | None:
-    share = float(shares.loc[runs.index, "serialization"].median())
-    if share < 0.05:
-        return None
-    return Finding(
-        "serialization",
-        min(1.0, share * 5),
-        f"(de)serialization and compression take {share:.0%} of thread time",
-        {"serialization_share": share},
-        "move NumPy/Arrow data rather than Python objects; avoid object dtype columns "
-        "(use Arrow strings); send less",
-    )
-
-
-def _scheduler_overhead(df, runs, shares) -> Finding | None:
-    tasks = runs["task_count"].where(runs["task_count"] > 0)
-    per_task = (runs["compute_s"] / tasks).dropna()
-    if per_task.empty:
-        return None
-    median_task = float(per_task.median())
-    if median_task >= TASK_FLOOR_S:
-        return None
-    return Finding(
-        "scheduler-overhead",
-        float(min(1.0, 0.5 + 0.5 * (1 - median_task / TASK_FLOOR_S))),
-        f"tasks last {median_task * 1e3:.2f} ms of compute on median; each costs Dask about 1 ms",
-        {
-            "median_task_seconds": median_task,
-            "median_task_count": float(tasks.median()),
-            "tasks_per_second": float((runs["task_count"] / runs["wall_s"]).median()),
-        },
-        "larger chunks or partitions (aim for tasks of 100 ms or more): raise `chunks`, "
-        "lower `partitions`, fuse steps",
-    )
-
-
-def _gil(df, runs, shares) -> Finding | None:
-    threaded = runs[runs["threads_per_worker"] > 1]
-    if threaded.empty:
-        return None
-    per_thread = float(shares.loc[threaded.index, "compute"].median())
-    single = runs[runs["threads_per_worker"] == 1]
-    evidence: dict[str, Any] = {"compute_share_threaded": per_thread}
-    if len(single):
-        evidence["compute_share_single_threaded"] = float(
-            shares.loc[single.index, "compute"].median()
-        )
-    if per_thread >= 0.5:
-        return None
-    return Finding(
-        "gil",
-        0.7 if len(single) and evidence["compute_share_single_threaded"] > 2 * per_thread else 0.5,
-        f"with {int(threaded['threads_per_worker'].max())} threads per worker, threads compute "
-        f"only {per_thread:.0%} of the time: Python code holding the GIL",
-        evidence,
-        "use more worker processes with one thread each, or release the GIL (NumPy, "
-        "Numba nogil, Arrow compute)",
-    )
-
-
-def _serial_section(df, runs, shares) -> Finding | None:
-    laws = [law for law in strong_laws(df) if law.implied_serial_fraction is not None]
-    if not laws:
-        return None
-    law = max(laws, key=lambda x: x.size)
-    if law.amdahl is not None:
-        s = law.amdahl.serial_fraction
-        what = (
-            f"Amdahl fit at size {fmt_number(law.size)}: {s:.0%} of the one-worker time does "
-            f"not parallelise (speedup can never pass {law.amdahl.max_speedup:.1f}x)"
-        )
-        evidence = {"serial_fraction": s, "se": law.amdahl.se.get("serial_fraction")}
-    else:
-        # Two worker counts: what they show, without a law's limit (see laws.fit_amdahl).
-        s = law.implied_serial_fraction
-        what = (
-            f"at size {fmt_number(law.size)}, {s:.0%} of the time did not divide between the "
-            "fewest and most workers measured"
-        )
-        evidence = {"implied_serial_fraction": s, "amdahl": law.note}
-    if s < 0.1:
-        return None
-    return Finding(
-        "serial-section",
-        float(min(1.0, s)),
-        what,
-        {**evidence, "size": law.size},
-        "find the serial part (client-side loops, a final single-task reduction, the driver's "
-        "step between iterations); give each worker more data so it matters less",
-    )
-
-
-def _oversubscription(df, runs, shares) -> Finding | None:
-    over = df[df.get("oversubscribed", pd.Series(False, index=df.index)).fillna(False).astype(bool)]
-    if over.empty:
-        return None
-    return Finding(
-        "oversubscription",
-        0.8,
-        f"{over['point_id'].nunique()} point(s) ran more threads than the host has cores",
-        {"points": int(over["point_id"].nunique()), "host_cores": int(df["host_cores"].max())},
-        "keep workers x threads per worker at or below the cores; results above it measure "
-        "contention, not scaling",
-    )
-
-
-def _idle(df, runs, shares) -> Finding | None:
-    top = shares.loc[_largest(runs).index]
-    idle = float(top["idle"].median())
-    if idle < 0.3:
-        return None
-    return Finding(
-        "idle-workers",
-        float(min(1.0, idle)),
-        f"threads sit idle {idle:.0%} of the time at the largest point: too few tasks for "
-        "the workers, stragglers, or waiting on the client",
-        {"idle_share": idle},
-        "more partitions than threads (2-4x), balanced partition sizes, fewer client round trips",
-    )
-
-
-def _not_worth_distributing(df, runs, shares) -> Finding | None:
-    base = point_table(df[df["runner"] == "baseline"])
-    if base.empty or runs.empty:
-        return None
-    best = point_table(runs).groupby("size")["median"].min()
-    both = base.set_index("size")["median"].to_frame("baseline").join(best.rename("dask"))
-    both = both.dropna()
-    if both.empty:
-        return None
-    wins = both[both["baseline"] < both["dask"]]
-    if wins.empty:
-        return None
-    share = len(wins) / len(both)
-    return Finding(
-        "not-worth-distributing",
-        0.9 if share == 1 else 0.5,
-        f"the single-process baseline beats the best Dask run at {len(wins)} of "
-        f"{len(both)} sizes (up to {fmt_number(wins.index.max())})",
-        {"baseline_vs_dask_seconds": {f"{k:g}": v for k, v in both.to_dict("index").items()}},
-        "below that size stay in one process; distribute only where data outgrows one "
-        "machine's memory or the run outgrows its deadline",
-    )
-
-
-def _not_enough_data(df, runs, shares) -> Finding | None:
-    problems = []
-    sizes, workers = runs["size"].nunique(), runs["n_workers"].nunique()
-    if sizes < 3:
-        problems.append(f"{sizes} size(s): need 3+ to fit how time grows with data")
-    if workers < 2:
-        problems.append(f"{workers} worker count(s): need 2+ for speedup, 3+ for the USL")
-    table = point_table(runs)
-    noisy = table[table["cv"] > NOISY_CV]
-    if len(noisy):
-        problems.append(
-            f"{len(noisy)} point(s) with noisy repeats (CV up to {noisy['cv'].max():.0%})"
-        )
-    few = table[table["repeats"] < 3]
-    if len(few):
-        problems.append(f"{len(few)} point(s) with fewer than 3 repeats")
-    if not problems:
-        return None
-    return Finding(
-        "not-enough-data",
-        0.4 + 0.1 * len(problems),
-        "; ".join(problems),
-        {"sizes": sizes, "worker_counts": workers, "noisy_points": len(noisy)},
-        "add sizes and worker counts to the spec, and repeats where runs are noisy; "
-        "re-running the spec measures only the new points",
-    )
-
-
-Rule = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], Finding | None]
-RULES: tuple[Rule, ...] = (
-    _compute_bound,
-    _memory,
-    _communication,
-    _training_strategy,
-    _serialization,
-    _scheduler_overhead,
-    _gil,
-    _serial_section,
-    _oversubscription,
-    _idle,
-    _not_worth_distributing,
-    _not_enough_data,
-)
-
 
 def diagnose(df: pd.DataFrame) -> list[Finding]:
-    """Every rule's finding, strongest first."""
+    """Every rule's finding, ranked (see the module docstring)."""
     if df.empty:
         return [Finding("not-enough-data", 1.0, "no records", {}, "run the study first")]
     df = df.reset_index(drop=True)  # rules index runs by label: labels must be unique
@@ -395,14 +46,55 @@ def diagnose(df: pd.DataFrame) -> list[Finding]:
                 {"statuses": failed["status"].value_counts().to_dict()},
                 "read the error messages (scaling-lib show STUDY); fix and re-run with "
                 "--retry-failed",
+                kind="failure",
             )
         ]
         memory = _memory(df, runs, pd.DataFrame())
         return findings + ([memory] if memory else [])
     shares = time_shares(runs)
     findings = [f for rule in RULES if (f := rule(df, runs, shares)) is not None]
-    findings = [_clean(f) for f in findings]
-    return sorted(findings, key=lambda f: -f.score)
+    findings = [_clean(f) for f in _idle_unexplained(findings)]
+    return sorted(findings, key=_rank)
+
+
+# Findings whose time shows up as idle threads: waiting on transfers, on the scheduler
+# between tiny tasks, and every thread waiting while the serial part runs.
+SHOWS_AS_IDLE = ("communication", "scheduler-overhead", "serial-section")
+
+
+def _idle_unexplained(findings: list[Finding]) -> list[Finding]:
+    """Idle time is a symptom: what the other findings explain is theirs, and the idle
+    finding keeps only the rest (dropped when the rest is under its threshold)."""
+    idle = next((f for f in findings if f.name == "idle-workers"), None)
+    if idle is None or idle.seconds_lost is None:
+        return findings
+    explained = 0.0
+    for f in findings:
+        if f.name in SHOWS_AS_IDLE and f.seconds_lost is not None:
+            # the serial part idles every thread for all of its time, not only the part
+            # that parallelising it would recover
+            explained += f.evidence.get("serial_seconds", f.seconds_lost)
+    rest = idle.seconds_lost - explained
+    wall = idle.evidence.get("wall_s") or 0.0
+    others = [f for f in findings if f is not idle]
+    if rest <= IDLE_SHARE * wall:
+        return others
+    how = f"{idle.lost_how}, less {explained:.3g} s explained by the other findings"
+    return [*others, dataclasses.replace(idle, seconds_lost=rest, lost_how=how)]
+
+
+KIND_ORDER = {"failure": 0, "problem": 1, "state": 2, "caveat": 3}
+
+
+def _rank(finding: Finding) -> tuple:
+    """Failures, then problems by seconds lost (estimated ones first), states, caveats."""
+    lost = finding.seconds_lost
+    return (
+        KIND_ORDER.get(finding.kind, 1),
+        lost is None,
+        -(lost or 0.0),
+        -finding.score,
+    )
 
 
 def _clean(finding: Finding) -> Finding:
@@ -417,6 +109,10 @@ def _clean(finding: Finding) -> Finding:
             return v.item()
         return v
 
-    return Finding(
-        finding.name, float(finding.score), finding.summary, plain(finding.evidence), finding.fix
+    lost = finding.seconds_lost
+    return dataclasses.replace(
+        finding,
+        score=float(finding.score),
+        evidence=plain(finding.evidence),
+        seconds_lost=None if lost is None else float(lost),
     )

@@ -181,9 +181,15 @@ def _means(x, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _solve(x: np.ndarray, y: np.ndarray, term: Term) -> tuple[float, float]:
-    a = np.column_stack([np.ones_like(x), term(x)])
+    # The term's column is scaled to at most 1 first: at sizes of 1e6-1e7, n^2 is 1e14 next
+    # to the constant's column of ones, and least squares on the raw columns drops the
+    # constant as numerically insignificant (c0 = 1e-33 where it is 3).
+    values = term(x)
+    scale = float(np.max(np.abs(values))) if len(values) else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    a = np.column_stack([np.ones_like(x), values / scale])
     (c0, c1), *_ = np.linalg.lstsq(a, y, rcond=None)
-    return float(c0), float(c1)
+    return float(c0), float(c1) / scale
 
 
 def fit_pmnf(
@@ -237,7 +243,8 @@ def fit_pmnf(
                 actual = ys[left_out]
                 denom = abs(actual) + abs(predicted)
                 if denom:
-                    cv += 2 * abs(predicted - actual) / denom / (n - 1) * 100
+                    # the mean over the n points left out, as Extra-P divides
+                    cv += 2 * abs(predicted - actual) / denom / n * 100
             if forward and n >= 4:
                 f0, f1 = _solve(xs[:-1], ys[:-1], term)
                 cv = (cv + smape(ys[-1:], f0 + f1 * term(xs[-1:]))) / 2
@@ -566,9 +573,17 @@ def _slice_term(x, other, y, *, exponents, var: str, forward: bool) -> Term | No
 
 
 def _linear_fit(ns, ps, ts, terms, rows) -> tuple[float, tuple[float, ...]]:
-    a = np.column_stack([np.ones(len(rows)), _design(ns[rows], ps[rows], terms)])
-    coef, *_ = np.linalg.lstsq(a, ts[rows], rcond=None)
-    return float(coef[0]), tuple(float(c) for c in coef[1:])
+    return _scaled_lstsq(_design(ns[rows], ps[rows], terms), ts[rows])
+
+
+def _scaled_lstsq(design: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, ...]]:
+    """c0 + design @ c by least squares, each column scaled to at most 1 first (see
+    ``_solve``: unscaled, a term of 1e14 drops the constant)."""
+    scale = np.max(np.abs(design), axis=0) if len(design) else np.ones(design.shape[1])
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    a = np.column_stack([np.ones(len(y)), design / scale])
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    return float(coef[0]), tuple(float(c) for c in coef[1:] / scale)
 
 
 def _linear_predict(ns, ps, ts, terms, train, test) -> np.ndarray:

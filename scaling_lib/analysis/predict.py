@@ -245,10 +245,7 @@ def _refit(model: TwoParameterModel, n, p, t, work=None) -> TwoParameterModel:
     if model.ernest is not None:
         ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "ernest", ernest)
-    from .fit import _design
+    from .fit import _design, _scaled_lstsq
 
-    a = np.column_stack([np.ones(len(n)), _design(n, p, model.terms)])
-    coef, *_ = np.linalg.lstsq(a, t, rcond=None)
-    return TwoParameterModel(
-        float(coef[0]), tuple(float(c) for c in coef[1:]), model.terms, model.cv_smape, model.kind
-    )
+    c0, coefs = _scaled_lstsq(_design(n, p, model.terms), np.asarray(t, dtype=float))
+    return TwoParameterModel(c0, coefs, model.terms, model.cv_smape, model.kind)

@@ -9,8 +9,11 @@ Usage::
 Each option is an instance type x a count. Time comes from the study's fitted
 T(n, p) (with its interval), scaled by how an instance's core compares with this
 host's (``core_speed``, 1.0 unless told); memory per worker from the fitted peak
-memory against data per worker; cost from the hourly price, billed per second with
-a one-minute minimum. GPU instances are ranked only from GPU measurements.
+against the input each worker holds (``memory.fit_worker_memory``), whose upper
+bound must stay under Dask's spill threshold (70% of a worker's memory); cost from
+the hourly price, billed per second with a one-minute minimum. GPU instances are
+ranked only from GPU measurements, their device memory against the measured device
+peaks.
 
 A study of a user's dataset (records with ``dataset_rows``) needs no size: the target
 is the full dataset (``full_dataset_target``), and the memory check knows its input
@@ -32,13 +35,16 @@ from ..errors import AnalysisError
 from ..formatting import fmt_bytes, fmt_number
 from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
+from .memory import WorkerMemoryModel, fit_worker_memory
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
 
 __all__ = ["Catalog", "Instance", "Option", "Recommendation", "recommend"]
 
 GIB = 2**30
-MEMORY_HEADROOM = 0.8  # Dask pauses a worker at 80% of its memory limit
+# distributed.worker.memory.spill: a worker's process memory at which Dask starts
+# spilling to disk (distributed.yaml; it pauses the worker's threads at 0.80).
+SPILL_THRESHOLD = 0.70
 COUNTS = (1, 2, 4, 8, 16, 32)
 
 
@@ -80,13 +86,14 @@ class Option:
     cost_high: float
     memory_per_worker_gib: float
     predicted_peak_gib: float | None
-    headroom_gib: float | None
+    headroom_gib: float | None  # spill threshold minus the peak's upper bound
     feasible: bool
     meets_deadline: bool | None
     within_budget: bool | None
     efficiency: float | None
     warnings: tuple[str, ...] = ()
     source: str = "fitted"  # "fitted" T(n, p), or "simulated" (the traced graph replayed)
+    predicted_peak_high_gib: float | None = None  # upper bound of the per-worker peak
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,10 @@ def recommend(
             pricing=pricing,
             core_speed=core_speed if kind == "cpu" else 1.0,
             one_worker_seconds=max(m.predict(size, 1).seconds, 1e-9),
-            memory_model=_memory_model(runs[runs["backend"] == kind]),
+            memory_model=fit_worker_memory(
+                runs[runs["backend"] == kind],
+                "gpu_memory_peak_bytes" if kind == "gpu" else "peak_memory_bytes",
+            ),
             input_bytes=None if dataset is None else dataset.input_bytes(size),
             # With CPU and GPU runs both, say which runs a warning comes from.
             source=f"{kind.upper()} runs: " if len(models) > 1 else "",
@@ -226,16 +236,20 @@ def recommend(
         f"time model fitted on sizes "
         f"{', '.join(fmt_number(v) for v in sorted(runs['size'].unique()))} and workers "
         f"{', '.join(fmt_number(v) for v in sorted(runs['n_workers'].unique()))}: {model.model}",
-        "intervals: the 90% bootstrap over repeats, widened by the model's cross-validation "
-        "error and by the other model forms the data could not rule out"
+        "intervals: 90% prediction intervals for one run (run noise, the fit's parameters, "
+        f"{model.spread.size_rate:.1%} per doubling of work beyond the largest measured size "
+        f"and {model.spread.worker_rate:.0%} per doubling of workers beyond the measured "
+        "counts), spanning the other model forms the data could not rule out"
         + (
             f" ({', '.join(a.kind for a in model.model.alternatives)})"
             if model.model.alternatives
             else ""
         ),
         f"model chosen: {model.model.selection}",
-        f"memory per worker = instance memory / workers; feasible while the predicted peak "
-        f"stays under {MEMORY_HEADROOM:.0%} of it",
+        f"memory per worker = instance memory / workers (a GPU's own memory on GPU "
+        f"instances); feasible while the upper bound of the predicted peak stays under "
+        f"{SPILL_THRESHOLD:.0%} of it, where Dask starts spilling to disk"
+        + "".join(f"; {a.source}{a.memory_model}" for a in asks.values() if a.memory_model),
         f"cost = instances x {pricing.replace('_', '-')} price x time, billed per second with "
         f"a 60 s minimum; prices from {catalog.source or 'the catalog'} "
         f"({catalog.retrieved or 'undated'})",
@@ -299,7 +313,7 @@ class _Ask:
     pricing: str
     core_speed: float
     one_worker_seconds: float
-    memory_model: object | None  # PmnfModel of peak memory vs data per worker
+    memory_model: WorkerMemoryModel | None
     source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
     input_bytes: float | None = None  # the dataset's in-memory bytes at the target size
 
@@ -336,18 +350,23 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
     memory_per_worker = inst.memory_gib / max(workers // count, 1)
     if inst.gpus:
         memory_per_worker = inst.gpu_memory_gib
-    peak = None
+    peak = high_peak = None
     if ask.memory_model is not None:
-        peak = float(ask.memory_model.predict([ask.size / workers])[0]) / GIB
+        central, upper = ask.memory_model.predict(ask.size, workers)
+        peak, high_peak = central / GIB, upper / GIB
     if ask.input_bytes is not None:
         # The input persisted across the workers is a floor under any fitted peak.
-        peak = max(peak or 0.0, ask.input_bytes / workers / GIB)
-    headroom = None if peak is None else MEMORY_HEADROOM * memory_per_worker - peak
+        floor = ask.input_bytes / workers / GIB
+        peak, high_peak = max(peak or 0.0, floor), max(high_peak or 0.0, floor)
+    headroom = None if high_peak is None else SPILL_THRESHOLD * memory_per_worker - high_peak
     feasible = seconds > 0 and (headroom is None or headroom > 0)
     efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None
     warnings = [ask.source + w for w in pred.warnings]
     if headroom is not None and headroom <= 0:
-        warnings.append(f"needs about {peak:.1f} GiB per worker; has {memory_per_worker:.1f}")
+        warnings.append(
+            f"needs up to {high_peak:.1f} GiB per worker (about {peak:.1f}); Dask spills past "
+            f"{SPILL_THRESHOLD * memory_per_worker:.1f} of its {memory_per_worker:.1f} GiB"
+        )
     return Option(
         instance=inst.name,
         count=count,
@@ -360,6 +379,7 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
         cost_high=cost(high),
         memory_per_worker_gib=memory_per_worker,
         predicted_peak_gib=peak,
+        predicted_peak_high_gib=high_peak,
         headroom_gib=headroom,
         feasible=feasible,
         meets_deadline=None if ask.deadline_s is None else high <= ask.deadline_s,
@@ -367,14 +387,6 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
         efficiency=efficiency,
         warnings=tuple(warnings),
     )
-
-
-def _memory_model(runs: pd.DataFrame):
-    """Peak memory per worker against data per worker (size / workers)."""
-    per_worker = runs["size"] / runs["n_workers"]
-    if per_worker.nunique() < 2:
-        return None
-    return fit_pmnf(per_worker, runs["peak_memory_bytes"], var="n/p")
 
 
 def _knee(model: TimeModel, size: float) -> int | None:

@@ -32,10 +32,18 @@ import pandas as pd
 from .ai_workloads import latency_table, precision_table, strategy_table
 from .bottlenecks import diagnose
 from .dataset_target import full_dataset_forecast
+from .memory import fit_worker_memory
 from .predict import fit_time_model
 from .recommend import Recommendation
 from .roofline import roofline
-from .scaling import data_scaling, gustafson_fraction, strong_laws, strong_scaling, weak_scaling
+from .scaling import (
+    dask_runs,
+    data_scaling,
+    gustafson_fraction,
+    strong_laws,
+    strong_scaling,
+    weak_scaling,
+)
 
 __all__ = ["ANALYSIS_SCHEMA", "analyze_study", "plain", "recommendation_dict"]
 
@@ -55,6 +63,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
         "gustafson_serial_fraction": None,
         "data_scaling": [],
         "time_model": None,
+        "worker_memory": None,
         "diagnosis": [dataclasses.asdict(f) for f in diagnose(df)],
         "roofline": _rows(roofline(df, calibration)) if len(df) else [],
         "calibration": dict(calibration) if calibration else None,
@@ -104,6 +113,23 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
                 "noisy_points": d.noisy_points,
             }
         )
+    memory = fit_worker_memory(dask_runs(df))
+    if memory is not None:
+        out["worker_memory"] = {
+            "model": str(memory),
+            "basis": memory.basis,
+            "checks": [
+                {
+                    "size": c.size,
+                    "n_workers": c.workers,
+                    "measured_bytes": c.measured_bytes,
+                    "modelled_bytes": c.modelled_bytes,
+                    "upper_bytes": c.upper_bytes,
+                    "covered": c.covered,
+                }
+                for c in memory.checks
+            ],
+        }
     try:
         model = fit_time_model(df, draws=50)
         out["time_model"] = {
@@ -113,6 +139,14 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
             "candidates": model.model.candidates,
             "selection": model.model.selection,
             "doubt": model.model.doubt or None,
+            "interval": {
+                "level": model.spread.level,
+                "run_noise": model.spread.noise_sd,
+                "per_doubling_of_work": model.spread.size_rate,
+                "per_doubling_of_work_source": model.spread.size_rate_source,
+                "per_doubling_of_workers": model.spread.worker_rate,
+                "per_doubling_of_workers_source": model.spread.worker_rate_source,
+            },
             "alternatives": [
                 {"kind": alt.kind, "model": str(alt), "cv_smape": alt.cv_smape}
                 for alt in model.model.alternatives

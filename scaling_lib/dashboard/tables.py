@@ -20,7 +20,14 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-from ..formatting import MISSING, fmt_evidence, fmt_number, fmt_percent, fmt_seconds
+from ..formatting import (
+    MISSING,
+    finding_cost,
+    fmt_evidence,
+    fmt_number,
+    fmt_percent,
+    fmt_seconds,
+)
 
 __all__ = [
     "compare_table",
@@ -107,7 +114,7 @@ def findings_table(findings: Iterable) -> pd.DataFrame:
     """The ranked diagnosis: each finding's figures as readable text, not a dict."""
     rows = [
         {
-            "score": f"{f.score:.2f}",
+            "time lost": finding_cost(f),
             "bottleneck": f.name,
             "what the figures show": f.summary,
             "figures": fmt_evidence(f.evidence),
@@ -115,7 +122,7 @@ def findings_table(findings: Iterable) -> pd.DataFrame:
         }
         for f in findings
     ]
-    columns = ["score", "bottleneck", "what the figures show", "figures", "fix to try"]
+    columns = ["time lost", "bottleneck", "what the figures show", "figures", "fix to try"]
     return pd.DataFrame(rows, columns=columns)
 
 

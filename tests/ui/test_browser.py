@@ -18,13 +18,16 @@ from scaling_lib.dashboard.app import TABS, write_report
 
 from .conftest import ARTIFACTS
 
-VISIBLE_S = 30_000  # ms: generous on a loaded 2-core machine; benchmarks measure speed
+# ms: what a page may take on a 2-core machine running two test files at once (a first
+# plot took over 30 s there once); how fast it renders is benchmarks/dashboard.py's job.
+VISIBLE_S = 120_000
 
 
 def open_page(browser, url):
     """The page, and a list that collects console errors, page errors, dialogs and any
     request for something outside the server (which would fail offline)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(VISIBLE_S)  # every wait and click, not only the first plot
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))

@@ -118,10 +118,25 @@ def test_noisy_repeats_are_flagged():
     assert "noisy" in next(f for f in diagnose(df) if f.name == "not-enough-data").summary
 
 
-def test_findings_are_ranked_and_serialise():
-    df = make_records(bytes_spilled=1e9, task_count=lambda n, p: n * 100)
+def test_findings_are_ranked_by_time_lost_and_serialise():
+    # At the reference point (size 4000 on 4 workers, 1 s): spilling costs 0.2 s of
+    # disk time per thread; 2000 tiny tasks x 1 ms / 4 threads, 0.5 s; computing 90% of
+    # the time is the state of the run, not a problem.
+    df = make_records(
+        bytes_spilled=1e9,
+        disk_read_s=lambda n, p: 0.2 * p,
+        task_count=lambda n, p: n / 2,
+        oversubscribed=True,
+    )
     findings = diagnose(df)
-    assert [f.score for f in findings] == sorted((f.score for f in findings), reverse=True)
+    names = [f.name for f in findings]
+    problems = [f for f in findings if f.kind == "problem"]
+    assert [f.name for f in problems[:2]] == ["scheduler-overhead", "memory"]
+    assert problems[0].seconds_lost == pytest.approx(2000 * 1e-3 / 4)
+    assert problems[1].seconds_lost == pytest.approx(0.2)
+    assert "1 ms of Dask overhead" in problems[0].lost_how
+    assert names.index("compute-bound") > names.index("memory")  # a state, after problems
+    assert findings[-1].kind == "caveat"
     json.dumps([f.__dict__ for f in findings])
     for f in findings:
         assert f.summary and f.fix and isinstance(f.evidence, dict)

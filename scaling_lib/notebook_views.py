@@ -166,7 +166,7 @@ def analysis_tables(analysis: Mapping) -> Views:
     items = []
     for key, columns, caption in (
         ("strong_scaling", STRONG, "Strong scaling: speedup and efficiency vs fewest workers"),
-        ("weak_scaling", WEAK, "Weak scaling: same data per worker"),
+        ("weak_scaling", WEAK, "Weak scaling: same work per worker"),
         ("strategies", STRATEGIES, "Training strategies: bytes between workers per step"),
         ("precision", PRECISION, "Precision: error of the result against float64"),
         ("serving", SERVING, "Serving: latency percentiles and requests/s"),

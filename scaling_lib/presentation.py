@@ -116,6 +116,7 @@ STRONG: Columns = {
     "efficiency": ("efficiency", fmt_percent),
 }
 WEAK: Columns = {
+    "work_per_worker": ("work per worker", fmt_number),
     "size_per_worker": ("size per worker", fmt_count),
     "size": ("size", fmt_count),
     "n_workers": ("workers", fmt_count),
@@ -212,6 +213,14 @@ def data_scaling_lines(a: dict) -> list[str]:
             f"{fmt_count(d['n_workers'])} worker(s): time(n) = {d['time_model']} s; "
             f"peak memory(n) = {d['memory_model']} B; out of memory at size {oom}"
         )
+        regime = d.get("regime_change")
+        if regime:
+            lines.append(
+                f"  time changes regime at size {fmt_number(regime['size'])}: "
+                f"{regime['before']} s before it, {regime['after']} s after (one model over "
+                f"all sizes misses by {fmt_percent(regime['one_model_smape'] / 100)}): "
+                "extrapolate from the sizes after it"
+            )
     return lines
 
 
@@ -236,7 +245,7 @@ def analysis_text(a: dict) -> str:
         lines.append("Strong scaling (median time; speedup and efficiency vs fewest workers)")
         lines += [_text(pd.DataFrame(a["strong_scaling"]), STRONG), ""]
     if a["weak_scaling"]:
-        lines.append("Weak scaling (same data per worker)")
+        lines.append("Weak scaling (same work per worker, or size where no work is reported)")
         lines += [_text(pd.DataFrame(a["weak_scaling"]), WEAK), ""]
     if a["laws"]:
         lines += ["Laws per size", *(f"  {line}" for line in law_lines(a)), ""]
@@ -252,6 +261,8 @@ def analysis_text(a: dict) -> str:
         ]
         if tm.get("doubt"):
             lines.append(f"  doubt: {tm['doubt']}")
+        if tm.get("excluded"):
+            lines.append(f"  left out: {tm['excluded']}")
         if tm.get("alternatives"):
             kinds = ", ".join(alt["kind"] for alt in tm["alternatives"])
             lines.append(f"  not ruled out (predictions span them): {kinds}")

@@ -60,6 +60,7 @@ class TimeModel:
     noisy_points: int
     max_cv: float
     draws: int = 200
+    excluded: str = ""  # runs left out of the fit, and why (see fit_time_model)
 
     def refit(self, rows: np.ndarray, seconds: np.ndarray):
         """The chosen form fitted to these runs with these times: ``(n, p) -> s``."""
@@ -210,11 +211,20 @@ def _fixed_cost_note(n, t, work) -> str | None:
     return None
 
 
+OVERSUBSCRIBED_CPU_SHARE = 0.5  # an oversubscribed run computing this much was contended
+
+
 def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200) -> TimeModel:
-    """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``)."""
+    """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``).
+
+    Runs with more threads than the host has cores that spent over half their thread
+    time on the CPU measured contention, not scaling: they are left out (``excluded``
+    says so) while the others still give 4 points. Oversubscribed runs of tasks that
+    wait (I/O, sleeps, GIL-free waits) stay: for them extra workers are real."""
     runs = dask_runs(df).reset_index(drop=True)
     if runs.empty:
         raise AnalysisError("no successful Dask runs to model")
+    runs, excluded = _without_contended(runs)
     n = runs["size"].to_numpy(float)
     p = runs["n_workers"].to_numpy(float)
     t = runs[metric].to_numpy(float)
@@ -232,6 +242,25 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
         noisy_points=int((table["cv"] > NOISY_CV).sum()),
         max_cv=float(table["cv"].max()) if len(table) else 0.0,
         draws=draws,
+        excluded=excluded,
+    )
+
+
+def _without_contended(runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The runs without the CPU-bound oversubscribed ones, and a sentence saying so."""
+    if "oversubscribed" not in runs or "cpu_s" not in runs:
+        return runs, ""
+    over = runs["oversubscribed"].fillna(False).astype(bool)
+    capacity = runs["wall_s"] * runs["n_workers"] * runs["threads_per_worker"].fillna(1)
+    busy = (runs["cpu_s"].fillna(0) / capacity) > OVERSUBSCRIBED_CPU_SHARE
+    contended = over & busy
+    kept = runs[~contended].reset_index(drop=True)
+    if not contended.any() or len(kept.groupby(["size", "n_workers"])) < 4:
+        return runs, ""
+    counts = ", ".join(f"{c:g}" for c in sorted(runs.loc[contended, "n_workers"].unique()))
+    return kept, (
+        f"{int(contended.sum())} CPU-bound run(s) with more threads than cores (workers "
+        f"{counts}) left out of the fit: they measure contention, not scaling"
     )
 
 

@@ -245,7 +245,8 @@ def recommend(
             if model.model.alternatives
             else ""
         ),
-        f"model chosen: {model.model.selection}",
+        f"model chosen: {model.model.selection}"
+        + (f"; {model.excluded}" if model.excluded else ""),
         f"memory per worker = instance memory / workers (a GPU's own memory on GPU "
         f"instances); feasible while the upper bound of the predicted peak stays under "
         f"{SPILL_THRESHOLD:.0%} of it, where Dask starts spilling to disk"

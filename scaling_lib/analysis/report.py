@@ -111,6 +111,15 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
                 "oom_size": d.oom_size,
                 "sizes": list(d.sizes),
                 "noisy_points": d.noisy_points,
+                "regime_change": None
+                if d.regime_change is None
+                else {
+                    "size": d.regime_change.change_point,
+                    "before": str(d.regime_change.left),
+                    "after": str(d.regime_change.right),
+                    "smape": d.regime_change.error,
+                    "one_model_smape": d.regime_change.single_error,
+                },
             }
         )
     memory = fit_worker_memory(dask_runs(df))
@@ -139,6 +148,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
             "candidates": model.model.candidates,
             "selection": model.model.selection,
             "doubt": model.model.doubt or None,
+            "excluded": model.excluded or None,
             "interval": {
                 "level": model.spread.level,
                 "run_noise": model.spread.noise_sd,

@@ -4,7 +4,7 @@ Usage::
 
     df = load_results("data/results", "quick")
     strong_scaling(df)        # per size and worker count: time, speedup, efficiency
-    weak_scaling(df)          # data grows with workers: efficiency
+    weak_scaling(df)          # work (or data) grows with workers: efficiency
     strong_laws(df)           # per size: Amdahl serial fraction, USL where identifiable
     data_scaling(df)          # per worker count: T(n) and peak memory(n) models
 
@@ -31,6 +31,7 @@ from .laws import (
     fit_usl,
     implied_serial_fraction,
 )
+from .segmented import SegmentedModel, fit_segmented
 
 __all__ = [
     "DataScaling",
@@ -89,14 +90,40 @@ def strong_scaling(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+WEAK_MATCH = 0.05  # points within 5% of the same work per worker are paired
+
+
 def weak_scaling(df: pd.DataFrame) -> pd.DataFrame:
-    """Runs where size per worker is the same: efficiency T(base) / T(p) as both grow."""
-    table = point_table(dask_runs(df))
+    """Points with the same work per worker (the work each run reports; the size where
+    it reports none, said in ``basis``): efficiency T(base) / T(p) as both grow.
+
+    For a matrix product (work 2 n^3) doubling the workers keeps the work per worker
+    at 2^(1/3) x the side, not 2x: pairing by size per worker would compare unequal
+    work. Points within ``WEAK_MATCH`` of each other's work per worker are paired.
+    """
+    runs = dask_runs(df)
+    table = point_table(runs)
     if table.empty:
         return pd.DataFrame()
-    table = table.assign(per_worker=table["size"] / table["n_workers"])
+    work = None
+    if "work_items" in runs and runs["work_items"].notna().all() and (runs["work_items"] > 0).all():
+        work = runs.groupby(["size", "n_workers"])["work_items"].median()
+    if work is not None:
+        per_point = [work.get((r["size"], r["n_workers"]), np.nan) for _, r in table.iterrows()]
+        table = table.assign(amount=per_point, basis="work per worker")
+    else:
+        table = table.assign(amount=table["size"], basis="size per worker")
+    table = table.assign(per_worker=table["amount"] / table["n_workers"])
+    table = table.sort_values("per_worker").reset_index(drop=True)
+    # consecutive points within WEAK_MATCH of the group's first share a group
+    group, start = [], None
+    for value in table["per_worker"]:
+        if start is None or value > start * (1 + WEAK_MATCH):
+            start = value
+        group.append(start)
+    table = table.assign(group=group)
     rows = []
-    for per_worker, g in table.groupby("per_worker"):
+    for key, g in table.groupby("group"):
         if g["n_workers"].nunique() < 2:
             continue
         g = g.sort_values("n_workers")
@@ -106,7 +133,10 @@ def weak_scaling(df: pd.DataFrame) -> pd.DataFrame:
             scale = r["n_workers"] / base["n_workers"]
             rows.append(
                 {
-                    "size_per_worker": per_worker,
+                    "per_worker": key,  # what the pair shares: work (or size) per worker
+                    "basis": r["basis"],
+                    "size_per_worker": r["size"] / r["n_workers"],
+                    "work_per_worker": r["per_worker"] if work is not None else None,
                     "size": r["size"],
                     "n_workers": int(r["n_workers"]),
                     "seconds": r["median"],
@@ -157,7 +187,7 @@ def gustafson_fraction(df: pd.DataFrame) -> float | None:
     weak = weak_scaling(df)
     if weak.empty:
         return None
-    base = weak.groupby("size_per_worker")["n_workers"].transform("min")
+    base = weak.groupby("per_worker")["n_workers"].transform("min")
     return fit_gustafson(weak["n_workers"] / base, weak["scaled_speedup"]).serial_fraction
 
 
@@ -172,6 +202,8 @@ class DataScaling:
     oom_size: float | None  # size where predicted peak memory per worker reaches the limit
     sizes: tuple[float, ...]
     noisy_points: int
+    # time following one law up to a size and another after it (5+ sizes to tell)
+    regime_change: SegmentedModel | None = None
 
 
 def data_scaling(df: pd.DataFrame) -> list[DataScaling]:
@@ -188,7 +220,10 @@ def data_scaling(df: pd.DataFrame) -> list[DataScaling]:
         limit = float(limit.iloc[0]) if len(limit) else None
         oom = _size_reaching(memory_model, limit, max(sizes)) if memory_model and limit else None
         noisy = int((point_table(g)["cv"] > NOISY_CV).sum())
-        out.append(DataScaling(int(workers), time_model, memory_model, limit, oom, sizes, noisy))
+        regime = fit_segmented(g["size"], g["wall_s"])
+        out.append(
+            DataScaling(int(workers), time_model, memory_model, limit, oom, sizes, noisy, regime)
+        )
     return out
 
 

@@ -94,19 +94,20 @@ class WeakScalingView(View):
             import holoviews as hv
 
             note = hv.Div(
-                "<p>Weak scaling needs sizes that grow with workers "
-                "(e.g. sizes s, 2s with workers 1, 2).</p>"
+                "<p>Weak scaling needs points with the same work per worker (e.g. sizes "
+                "s, 2s with workers 1, 2 for work that grows like the size).</p>"
             )
             shown = plot_pane(plots.strong_scaling(df)) if len(dask_runs(df)) else note
             return pn.Column(shown, sizing_mode="stretch_width")
         shown = tables.weak_table(weak)
-        weak = weak.assign(per_worker=weak["size_per_worker"].map(fmt_number))
+        basis = str(weak["basis"].iloc[0])
+        weak = weak.assign(per_worker=weak["per_worker"].map(fmt_number))
         ticks = plots.worker_ticks(weak["n_workers"])
         plot = weak.hvplot.line(
             x="n_workers",
             y="efficiency",
             by="per_worker",
-            title="Weak-scaling efficiency (per size per worker)",
+            title=f"Weak-scaling efficiency (same {basis})",
             xlabel="workers",
             ylabel="efficiency (1 = perfect)",
             ylim=(0, max(1.2, float(weak["efficiency"].max()) * 1.1)),

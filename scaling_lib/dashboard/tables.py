@@ -100,6 +100,7 @@ def weak_table(weak: pd.DataFrame) -> pd.DataFrame:
     return _readable(
         weak,
         {
+            "work_per_worker": ("work per worker", fmt_number),
             "size_per_worker": ("size per worker", fmt_number),
             "size": ("size", fmt_number),
             "n_workers": ("workers", fmt_number),

@@ -83,3 +83,22 @@ def test_eight_workers_from_two_and_work_far_beyond_the_measured_say_so():
     assert abs(near.work_ratio - 8) < 0.01
     assert any("8x that of the largest measured size" in w for w in near.warnings)
     assert not any("work at this size" in w for w in model.predict(4096 * 1.5, 2).warnings)
+
+
+def test_cpu_bound_oversubscribed_runs_are_left_out_of_the_fit_and_it_says_so():
+    def contended(n, p):  # 4 workers on a 2-core host: slower than 2, not faster
+        return 0.2 + 1e-4 * n / min(p, 2) * (1.6 if p > 2 else 1.0)
+
+    df = make_records(
+        sizes=SIZES,
+        workers=(1, 2, 4),
+        time=contended,
+        oversubscribed=lambda n, p: p > 2,
+        host_cores=2,
+    )
+    model = fit_time_model(df, draws=20)
+    assert set(model.p) == {1.0, 2.0}
+    assert "12 CPU-bound run(s)" in model.excluded and "workers 4" in model.excluded
+    # waiting tasks (no CPU) oversubscribed are real measurements and stay
+    waiting = df.assign(cpu_s=0.0)
+    assert set(fit_time_model(waiting, draws=20).p) == {1.0, 2.0, 4.0}

@@ -93,3 +93,19 @@ def test_interval_spans_the_forms_not_ruled_out():
                 assert pred.low <= other <= pred.high
     for alt in model.model.alternatives:
         assert alt.kind != model.model.kind
+
+
+def test_a_superlinear_cost_reported_as_linear_work_is_caught_at_four_sizes():
+    # All pairs of rows, while the workload reports rows: at 4 sizes the forward-chaining
+    # errors of the work model are doubted, and the interval widens to cover the truth.
+    def pairs(n, p):
+        return 0.2 + 2e-7 * n**2 / p  # at the smallest size, work as large as the fixed cost
+
+    caught = covered = 0
+    for seed in range(10):
+        df = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=noisy(pairs, seed))
+        model = fit_time_model(df, draws=20)
+        caught += bool(model.model.doubt)
+        pred = model.predict(64_000, 2)
+        covered += pred.low <= pairs(64_000, 2) <= pred.high
+    assert caught == 10 and covered == 10

@@ -11,6 +11,7 @@ import pytest
 
 from scaling_lib.analysis.fit import Term, fit_ernest, fit_pmnf
 from scaling_lib.analysis.laws import fit_usl
+from scaling_lib.analysis.segmented import fit_segmented
 
 # ../shared sits beside every checkout and CI's; a missing folder fails rather than
 # skips, so the validation cannot silently stop running.
@@ -118,3 +119,22 @@ def test_extrap_one_parameter_6_four_metrics():
         assert models[name].term == Term(2, 1, 0), name
         assert models[name].c1 == pytest.approx(c1, rel=1e-4), name
         assert models[name].c0 == pytest.approx(c0, rel=1e-3, abs=1e-6), name
+
+
+def test_extrap_segmented_regime_change_is_found_where_extra_p_finds_it():
+    # Extra-P 4.2.5 --modeler segmented: 0 + 1.0 * p^2 up to p = 6, then 30 + 1.0 * p.
+    d = read("extrap_tests_one_parameter_segmented_1.csv")
+    seg = fit_segmented(d["p"], d["runtime"], var="p")
+    assert seg is not None and seg.change_point == 6
+    assert seg.left.term == Term(2, 1, 0) and seg.right.term == Term(1, 1, 0)
+    assert (seg.left.c0, seg.left.c1) == pytest.approx((0.0, 1.0), abs=1e-9)
+    assert (seg.right.c0, seg.right.c1) == pytest.approx((30.0, 1.0), abs=1e-9)
+    assert seg.error == pytest.approx(0.0, abs=1e-9) and seg.single_error > 1.0
+    # One form over everything misses the regime past the change point.
+    assert seg.predict([12])[0] == pytest.approx(42.0)
+    assert abs(fit_pmnf(d["p"], d["runtime"], var="p").predict([12])[0] - 42.0) > 3
+
+
+def test_one_regime_is_not_split():
+    p = np.arange(1.0, 11)
+    assert fit_segmented(p, 3 + 0.5 * p**2, var="p") is None

@@ -175,3 +175,44 @@ def test_too_few_gpu_points_is_an_error_that_names_the_gpu_runs():
     df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
     with pytest.raises(AnalysisError, match=r"GPU runs: .* 4 distinct .* got 3: measure more"):
         recommend(df, CATALOG, size=16000, draws=10)
+
+
+def test_weak_scaling_pairs_points_by_work_per_worker_not_size():
+    # A matrix product: work 2 n^3. Side 1000 on 1 worker and 1260 (2^(1/3) x) on 2 do
+    # the same work per worker; 2000 on 2 workers does 4x as much per worker.
+    df = make_records(
+        sizes=(1000, 1260, 2000),
+        workers=(1, 2),
+        time=lambda n, p: 2e-9 * n**3 / p,
+        work_items=lambda n, p: 2.0 * n**3,
+    )
+    weak = weak_scaling(df)
+    assert set(weak["basis"]) == {"work per worker"}
+    assert sorted(zip(weak["size"], weak["n_workers"], strict=True)) == [(1000, 1), (1260, 2)]
+    assert weak["efficiency"].min() == pytest.approx(1000**3 / (1260**3 / 2), rel=1e-6)
+    by_size = weak_scaling(df.drop(columns="work_items"))
+    assert set(by_size["basis"]) == {"size per worker"}
+    assert (2000, 2) in set(zip(by_size["size"], by_size["n_workers"], strict=True))
+
+
+def test_gpu_instances_are_checked_against_the_measured_device_memory():
+    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    # Device peak: 1 GiB of context plus 2 bytes per input byte; input 1 MiB per size unit.
+    gpu = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(1,),
+        time=lambda n, p: amdahl_time(n, p) / 20,
+        backend="gpu",
+        input_bytes=lambda n, p: n * 2**20,
+        gpu_memory_peak_bytes=lambda n, p: 2**30 + 2 * n * 2**20,
+        peak_memory_bytes=2**30,  # host memory stays flat: it must not be what is checked
+        gpu_model="NVIDIA A10G",
+    )
+    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+    # 16000 units: 1 + 31.25 GiB on one 24 GiB GPU; on four, 1 + 7.8 GiB each.
+    rec = recommend(df, CATALOG, size=16000, counts=(1, 4), draws=10)
+    one = next(o for o in rec.options if o.instance == "gpu" and o.count == 1)
+    four = next(o for o in rec.options if o.instance == "gpu" and o.count == 4)
+    assert one.memory_per_worker_gib == 24
+    assert one.predicted_peak_gib == pytest.approx(1 + 2 * 16000 / 1024, rel=0.05)
+    assert not one.feasible and four.feasible

@@ -103,6 +103,16 @@ class UslFit:
     def predict(self, n):
         return usl_throughput(n, self.sigma, self.kappa, self.lam)
 
+    def r_usl_confint(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Intervals as R's ``usl`` package (2.0+) prints them, for comparison: estimate
+        +- standard error x qt(level, n - 1). That is the one-sided ``level`` quantile
+        on n - 1 degrees of freedom, where a two-sided interval at ``level`` (``ci95``)
+        takes the (1 + level) / 2 quantile on the n - 3 residual degrees of freedom: R's
+        are narrower (about a 90% interval) and may cross the bounds."""
+        q = float(stats.t.ppf(level, self.n_points - 1))
+        values = {"sigma": self.sigma, "kappa": self.kappa, "lam": self.lam}
+        return {k: (v - q * self.se[k], v + q * self.se[k]) for k, v in values.items()}
+
 
 def fit_usl(n, throughput, *, bounded: bool = True) -> UslFit:
     """Least-squares fit of the USL to throughput measured at concurrency/worker counts ``n``.

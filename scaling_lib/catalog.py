@@ -55,6 +55,12 @@ def _instance(i: int, entry: Any) -> Instance:
         isinstance(network, bool) or not isinstance(network, (int, float)) or not network > 0
     ):
         raise SpecError(f"{where}.network_gbps", f"must be a positive number, got {network!r}")
+    for key in ("spot_hour", "boot_s"):
+        value = entry.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+        ):
+            raise SpecError(f"{where}.{key}", f"must be a positive number, got {value!r}")
     on_demand = float(entry["on_demand_hour"])
     return Instance(
         name=str(entry["name"]),
@@ -67,4 +73,6 @@ def _instance(i: int, entry: Any) -> Instance:
         on_demand_hour=on_demand,
         committed_hour=float(entry.get("committed_hour", round(on_demand * COMMITTED_FACTOR, 4))),
         network_gbps=None if network is None else float(network),
+        spot_hour=None if entry.get("spot_hour") is None else float(entry["spot_hour"]),
+        boot_s=None if entry.get("boot_s") is None else float(entry["boot_s"]),
     )

@@ -122,7 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--deadline", type=float, help="seconds one run may take")
     rec.add_argument("--budget", type=float, help="money one run may cost")
-    rec.add_argument("--pricing", choices=("on_demand", "committed"), default="on_demand")
+    rec.add_argument("--pricing", choices=("on_demand", "committed", "spot"), default="on_demand")
+    rec.add_argument(
+        "--utilisation",
+        type=float,
+        default=1.0,
+        help="committed pricing: the share of the reservation's term in use (default 1.0)",
+    )
     rec.add_argument(
         "--core-speed",
         type=float,
@@ -285,6 +291,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         if target is None:
             raise SpecError("--size", "is required: this study sampled no dataset to default to")
         size = target.size
+    if not 0 < args.utilisation <= 1:
+        raise SpecError("--utilisation", f"must be in (0, 1], got {args.utilisation:g}")
     rec = recommend(
         df,
         load_catalog(args.catalog),
@@ -292,6 +300,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         deadline_s=args.deadline,
         budget=args.budget,
         pricing=args.pricing,
+        utilisation=args.utilisation,
         core_speed=args.core_speed,
         simulator=_replayer(args.results, args.study[0], size),
     )

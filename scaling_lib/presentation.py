@@ -324,6 +324,7 @@ def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
                 "time [interval]": f"{fmt_seconds(o['seconds'])} "
                 f"[{fmt_seconds(o['seconds_low'])}, {fmt_seconds(o['seconds_high'])}]",
                 "from": o.get("source", "fitted"),
+                "start + prepare": fmt_seconds(o.get("overhead_s")),
                 f"cost [interval] {cur}": f"{fmt_number(o['cost'])} "
                 f"[{fmt_number(o['cost_low'])}, {fmt_number(o['cost_high'])}]",
                 "memory/worker": fmt_bytes(o["memory_per_worker_gib"] * 2**30),

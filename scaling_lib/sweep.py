@@ -140,15 +140,21 @@ class _PointRunner:
         self.store = store
         self.run_id = run_id
         self.params = dict(spec.params)
+        # Measured once per cluster and once per point, stored on every record of them.
+        self.cluster_start_s: float | None = None
+        self.prepare_s: float | None = None
 
     @contextlib.contextmanager
     def cluster(self, n_workers: int, say: Callable[[str], None]):
+        opening = time.perf_counter()
         session = open_cluster(
             self.spec.cluster,
             n_workers=n_workers,
             threads_per_worker=self.spec.threads_per_worker,
             memory_limit=self.spec.memory_limit,
         )
+        # What a job pays before its first task: part of its cost (recommend adds it).
+        self.cluster_start_s = time.perf_counter() - opening
         if self.spec.cluster.backend in ("address", "class"):
             where = f"{self.spec.cluster.kind} ({session.client.scheduler.address})"
         else:
@@ -174,6 +180,7 @@ class _PointRunner:
         records: list[dict] = []
         started = time.time()
         inputs = None
+        self.prepare_s = None
         timeout = self.spec.timeout_s
         wl, size, params = self.workload, point.size, self.params
         gpu_model = self._gpu_model(session)
@@ -184,8 +191,10 @@ class _PointRunner:
             tracer = RunTracer(session.client, session.workers)
         try:
             with session.confined():
+                preparing = time.perf_counter()
                 inputs = _call_with_timeout(timeout, wl.prepare, session.client, size, params)
                 built = wl.build(session.client, inputs, size, params)
+                self.prepare_s = time.perf_counter() - preparing
                 for repeat in range(-self.spec.warmup, self.spec.repeats):
                     measurement = _call_with_timeout(
                         timeout,
@@ -322,6 +331,10 @@ class _PointRunner:
             "error_type": error_type,
             "error_message": (error_message or None) and error_message[:_ERROR_TEXT_LIMIT],
             "trace_file": None,
+            # Seconds to start this worker count's cluster, and to prepare this point's
+            # inputs (generate, load, persist): what a job pays besides its run.
+            "cluster_start_s": self.cluster_start_s if session else None,
+            "prepare_s": self.prepare_s if session else None,
             # The workload's own accounting of its input: what per-worker memory is
             # modelled against (analysis.memory).
             "input_bytes": _input_bytes(self.workload, point.size, point.params),

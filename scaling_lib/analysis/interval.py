@@ -123,10 +123,18 @@ def interval_spread(
     """
     n, p, t = (np.asarray(a, float) for a in (n, p, t))
     noise, dof = run_noise(n, p, t)
-    size_rate, size_source = _forward_rate(refit, work_of, n, p, t, noise)
+    try:
+        size_rate, size_source = _forward_rate(refit, work_of, n, p, t, noise)
+    except (ValueError, np.linalg.LinAlgError) as exc:  # a refit the subset cannot carry
+        size_rate = SIZE_RATE_FLOOR
+        size_source = f"{SIZE_RATE_FLOOR:.1%} per doubling of work (a floor: {exc})"
     counts = np.unique(p)
     if len(counts) >= 3:
-        worker_rate, worker_source = _forward_worker_rate(refit, n, p, t, noise)
+        try:
+            worker_rate, worker_source = _forward_worker_rate(refit, n, p, t, noise)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            worker_rate = WORKER_RATE
+            worker_source = f"{WORKER_RATE:.0%} per doubling of workers (a prior: {exc})"
     else:
         worker_rate = WORKER_RATE
         worker_source = (
@@ -159,7 +167,7 @@ def _forward_rate(refit, work_of, n, p, t, noise) -> tuple[float, str]:
             doublings_sq.append(max(doublings, 1e-9) ** 2)
     if not squares:
         return SIZE_RATE_FLOOR, (
-            f"{SIZE_RATE_FLOOR:.0%} per doubling of work (a floor: fewer than 3 sizes give "
+            f"{SIZE_RATE_FLOOR:.1%} per doubling of work (a floor: fewer than 3 sizes give "
             "no forward-chaining check)"
         )
     rate = math.sqrt(max(float(np.sum(squares)), 0.0) / float(np.sum(doublings_sq)))
@@ -168,7 +176,7 @@ def _forward_rate(refit, work_of, n, p, t, noise) -> tuple[float, str]:
         f"smaller ones ({len(squares)} checks)"
     )
     if rate < SIZE_RATE_FLOOR:
-        source += f", raised to the floor of {SIZE_RATE_FLOOR:.0%}"
+        source += f", raised to the floor of {SIZE_RATE_FLOOR:.1%}"
         rate = SIZE_RATE_FLOOR
     return rate, source
 

@@ -36,6 +36,7 @@ from ..formatting import fmt_bytes, fmt_number
 from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
 from .memory import WorkerMemoryModel, fit_worker_memory
+from .overheads import JobOverheads, fit_overheads
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
 
@@ -60,9 +61,20 @@ class Instance:
     gpu_type: str | None = None
     gpu_memory_gib: float = 0.0
     network_gbps: float | None = None  # baseline network bandwidth, Gbit/s
+    spot_hour: float | None = None  # a recent spot (preemptible) price, where the catalog has one
+    boot_s: float | None = None  # seconds from asking for the instance to it running
 
-    def price(self, pricing: str) -> float:
-        return self.committed_hour if pricing == "committed" else self.on_demand_hour
+    def price(self, pricing: str, utilisation: float = 1.0) -> float:
+        """Per hour of this job. A committed price is paid whether or not the instance
+        runs: at a fraction ``utilisation`` of the term used, each used hour costs
+        committed / utilisation."""
+        if pricing == "committed":
+            return self.committed_hour / utilisation
+        if pricing == "spot":
+            if self.spot_hour is None:
+                raise ValueError(f"{self.name} has no spot price in the catalog")
+            return self.spot_hour
+        return self.on_demand_hour
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,7 @@ class Option:
     seconds: float
     seconds_low: float
     seconds_high: float
-    cost: float
+    cost: float  # run + start-up + preparation (+ boot), the scheduler node included
     cost_low: float
     cost_high: float
     memory_per_worker_gib: float
@@ -94,6 +106,7 @@ class Option:
     warnings: tuple[str, ...] = ()
     source: str = "fitted"  # "fitted" T(n, p), or "simulated" (the traced graph replayed)
     predicted_peak_high_gib: float | None = None  # upper bound of the per-worker peak
+    overhead_s: float = 0.0  # before the run: cluster start-up, input preparation, boot
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,7 @@ def recommend(
     deadline_s: float | None = None,
     budget: float | None = None,
     pricing: str = "on_demand",
+    utilisation: float = 1.0,
     core_speed: float = 1.0,
     counts: tuple[int, ...] = COUNTS,
     draws: int = 100,
@@ -139,8 +153,15 @@ def recommend(
     workers, each instance's network shared by its workers. Inside the measured range
     the fitted law stays.
     """
-    if pricing not in ("on_demand", "committed"):
-        raise ValueError(f"pricing must be on_demand or committed, got {pricing!r}")
+    if pricing not in ("on_demand", "committed", "spot"):
+        raise ValueError(f"pricing must be on_demand, committed or spot, got {pricing!r}")
+    if not 0 < utilisation <= 1:
+        raise ValueError(f"utilisation must be in (0, 1], got {utilisation!r}")
+    priced = [i for i in catalog.instances if pricing != "spot" or i.spot_hour is not None]
+    unpriced = [i.name for i in catalog.instances if i not in priced]
+    if not priced:
+        raise AnalysisError("pricing spot: no instance in the catalog has a spot_hour price")
+    catalog = dataclasses.replace(catalog, instances=tuple(priced))
     dataset = full_dataset_target(df)
     target = ""
     if size is None:
@@ -154,6 +175,10 @@ def recommend(
     # CPU instances are predicted from CPU runs and GPU instances from GPU runs: a study
     # set with both compares them on measured data.
     kinds = sorted(set(runs["backend"]))
+    # A cluster of several instances runs its scheduler on one more node: the cheapest
+    # CPU instance of the catalog at the same pricing.
+    cpu_prices = [i.price(pricing, utilisation) for i in catalog.instances if not i.gpus]
+    scheduler_hour = min(cpu_prices, default=0.0)
     models = {}
     for kind in kinds:
         if model is not None and len(kinds) == 1:
@@ -179,6 +204,9 @@ def recommend(
                 "gpu_memory_peak_bytes" if kind == "gpu" else "peak_memory_bytes",
             ),
             input_bytes=None if dataset is None else dataset.input_bytes(size),
+            overheads=fit_overheads(runs[runs["backend"] == kind]),
+            utilisation=utilisation,
+            scheduler_hour=scheduler_hour,
             # With CPU and GPU runs both, say which runs a warning comes from.
             source=f"{kind.upper()} runs: " if len(models) > 1 else "",
         )
@@ -251,9 +279,13 @@ def recommend(
         f"instances); feasible while the upper bound of the predicted peak stays under "
         f"{SPILL_THRESHOLD:.0%} of it, where Dask starts spilling to disk"
         + "".join(f"; {a.source}{a.memory_model}" for a in asks.values() if a.memory_model),
-        f"cost = instances x {pricing.replace('_', '-')} price x time, billed per second with "
-        f"a 60 s minimum; prices from {catalog.source or 'the catalog'} "
-        f"({catalog.retrieved or 'undated'})",
+        f"cost = instances x {pricing.replace('_', '-')} price x (cluster start-up + input "
+        "preparation + instance boot where the catalog gives it + run), billed per second "
+        f"with a 60 s minimum, plus a scheduler node ({scheduler_hour:.3g}/h, the cheapest CPU "
+        "instance) for clusters of several instances; prices from "
+        f"{catalog.source or 'the catalog'} ({catalog.retrieved or 'undated'})",
+        "start-up and preparation as measured here: "
+        + "; ".join(f"{a.source}{a.overheads.measured}" for a in asks.values()),
         (
             f"beyond {most_measured} workers (the most measured) CPU times come from the "
             f"simulation ({simulator.method}), each instance's baseline network shared by "
@@ -265,6 +297,23 @@ def recommend(
             "(record task traces and the simulation times them)"
         ),
     )
+    if pricing == "committed":
+        assumptions += (
+            f"committed prices assume the reservation is used {utilisation:.0%} of its term "
+            "(each hour this job uses costs committed / utilisation); pass utilisation to "
+            "change this",
+        )
+    if pricing == "spot":
+        assumptions += (
+            "spot prices are a recent market price, not a quote, and a spot instance can be "
+            "reclaimed mid-run (a restart costs the run again)"
+            + (f"; left out, no spot price: {', '.join(unpriced)}" if unpriced else ""),
+        )
+    if not any(i.boot_s for i in catalog.instances):
+        assumptions += (
+            "instance boot not included: the catalog gives no boot_s (a cloud VM takes tens "
+            "of seconds to minutes before Dask starts)",
+        )
     if not measured_gpu and any(i.gpus for i in catalog.instances):
         assumptions += (
             "GPU instances left out: this study has no GPU measurements "
@@ -317,6 +366,9 @@ class _Ask:
     memory_model: WorkerMemoryModel | None
     source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
     input_bytes: float | None = None  # the dataset's in-memory bytes at the target size
+    overheads: JobOverheads | None = None
+    utilisation: float = 1.0
+    scheduler_hour: float = 0.0
 
 
 def _simulated(
@@ -343,10 +395,14 @@ def _simulated(
 def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _Ask) -> Option:
     seconds = pred.seconds / ask.core_speed
     low, high = pred.low / ask.core_speed, pred.high / ask.core_speed
-    rate = inst.price(ask.pricing) * count / 3600.0
+    rate = inst.price(ask.pricing, ask.utilisation) * count / 3600.0
+    if count > 1:
+        rate += ask.scheduler_hour / 3600.0
+    start, prepare = ask.overheads.at(ask.size, workers) if ask.overheads else (0.0, 0.0)
+    overhead = (start + prepare) / ask.core_speed + (inst.boot_s or 0.0)
 
     def cost(s: float) -> float:
-        return rate * max(s, 60.0)
+        return rate * max(s + overhead, 60.0)
 
     memory_per_worker = inst.memory_gib / max(workers // count, 1)
     if inst.gpus:
@@ -381,9 +437,10 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
         memory_per_worker_gib=memory_per_worker,
         predicted_peak_gib=peak,
         predicted_peak_high_gib=high_peak,
+        overhead_s=overhead,
         headroom_gib=headroom,
         feasible=feasible,
-        meets_deadline=None if ask.deadline_s is None else high <= ask.deadline_s,
+        meets_deadline=None if ask.deadline_s is None else high + overhead <= ask.deadline_s,
         within_budget=None if ask.budget is None else cost(high) <= ask.budget,
         efficiency=efficiency,
         warnings=tuple(warnings),

@@ -41,6 +41,9 @@ def test_recommend_refuses_options_whose_peak_could_pass_the_spill_threshold(res
     )
     df = load_results(results_dir, "matmul")
     assert df["input_bytes"].tolist() == [2 * n * n * 8 for n in df["size"]]
+    # what a job pays besides its run, measured on every record
+    assert (df["cluster_start_s"] > 0).all() and (df["prepare_s"] > 0).all()
+    assert df.groupby("n_workers")["cluster_start_s"].nunique().eq(1).all()  # per cluster
 
     # One instance each: 16 workers of 0.5 GiB are modelled at about 0.5 GiB each, far
     # past 0.35 GiB (two instances, 32 workers, would sit near it: a coin toss).
@@ -56,3 +59,4 @@ def test_recommend_refuses_options_whose_peak_could_pass_the_spill_threshold(res
     (large,) = [o for o in rec.options if o.instance == "few-large"]
     assert not small.feasible and large.feasible
     assert rec.options == (large, small)  # the option that fits is ranked first
+    assert large.overhead_s > 0 and any("start-up and preparation" in a for a in rec.assumptions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -216,3 +217,40 @@ def test_gpu_instances_are_checked_against_the_measured_device_memory():
     assert one.memory_per_worker_gib == 24
     assert one.predicted_peak_gib == pytest.approx(1 + 2 * 16000 / 1024, rel=0.05)
     assert not one.feasible and four.feasible
+
+
+def test_a_jobs_cost_includes_start_up_preparation_boot_and_the_scheduler_node():
+    df = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(1, 2),
+        time=amdahl_time,
+        cluster_start_s=lambda n, p: 1.0 + 0.5 * p,  # measured per worker count
+        prepare_s=lambda n, p: 0.002 * n / p,  # per size unit each worker prepares
+    )
+    booting = dataclasses.replace(CATALOG.instances[0], boot_s=30.0)
+    catalog = dataclasses.replace(CATALOG, instances=(booting, *CATALOG.instances[1:]))
+    rec = recommend(df, catalog, size=16000, counts=(1, 2), draws=10)
+    small_two = next(o for o in rec.options if o.instance == "small" and o.count == 2)
+    # 8 workers: start-up 1 + 0.5 x 8, preparation 0.002 x 16000 / 8, boot 30
+    assert small_two.overhead_s == pytest.approx(5.0 + 4.0 + 30.0, rel=0.02)
+    per_hour = 2 * 0.2 + min(i.on_demand_hour for i in CATALOG.instances if not i.gpus)
+    expected = per_hour / 3600 * max(small_two.seconds + small_two.overhead_s, 60)
+    assert small_two.cost == pytest.approx(expected, rel=1e-6)
+    assert any("start-up and preparation as measured here" in a for a in rec.assumptions)
+
+
+def test_committed_prices_state_their_utilisation_and_spot_leaves_out_unpriced_instances():
+    df = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    full = recommend(df, CATALOG, size=16000, pricing="committed", counts=(1,), draws=10)
+    half = recommend(
+        df, CATALOG, size=16000, pricing="committed", utilisation=0.5, counts=(1,), draws=10
+    )
+    assert half.options[0].cost == pytest.approx(2 * full.options[0].cost)
+    assert any("used 50% of its term" in a for a in half.assumptions)
+    spot_small = dataclasses.replace(CATALOG.instances[0], spot_hour=0.07)
+    catalog = dataclasses.replace(CATALOG, instances=(spot_small, *CATALOG.instances[1:]))
+    spot = recommend(df, catalog, size=16000, pricing="spot", counts=(1,), draws=10)
+    assert {o.instance for o in spot.options} == {"small"}
+    assert any("left out, no spot price: big, gpu" in a for a in spot.assumptions)
+    with pytest.raises(AnalysisError, match="no instance in the catalog has a spot_hour"):
+        recommend(df, CATALOG, size=16000, pricing="spot", draws=10)

@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
+from .analysis.gpu_rates import GpuRate
 from .analysis.recommend import Catalog, Instance
 from .errors import SpecError
 
-__all__ = ["DEFAULT_CATALOG", "load_catalog"]
+__all__ = ["DEFAULT_CATALOG", "load_catalog", "load_gpu_rates"]
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "data" / "instances.yaml"
+DEFAULT_GPU_RATES = DEFAULT_CATALOG.with_name("gpus.yaml")
 COMMITTED_FACTOR = 0.63
 
 
@@ -32,12 +34,31 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if not isinstance(raw, dict) or not isinstance(raw.get("instances"), list):
         raise SpecError("catalog", f"{path} needs a list under 'instances'")
     instances = tuple(_instance(i, entry) for i, entry in enumerate(raw["instances"]))
+    rates, rates_source = load_gpu_rates()
     return Catalog(
         instances=instances,
         source=str(raw.get("source", "")),
         retrieved=str(raw.get("retrieved", "")),
         currency=str(raw.get("currency", "USD")),
+        gpu_rates=rates,
+        gpu_rates_source=rates_source,
     )
+
+
+def load_gpu_rates(path: str | Path | None = None) -> tuple[tuple[GpuRate, ...], str]:
+    """The published per-GPU rates (data/gpus.yaml), and their source in words."""
+    path = Path(path) if path else DEFAULT_GPU_RATES
+    try:
+        raw = yaml.safe_load(path.read_text())
+        rates = tuple(
+            GpuRate(
+                str(g["match"]), float(g["fp32"]), float(g["fp64"]), bool(g.get("fp64_derived"))
+            )
+            for g in raw["gpus"]
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise SpecError("gpus", f"cannot read GPU rates from {path}: {exc}") from exc
+    return rates, f"{raw.get('source', path.name)} ({raw.get('retrieved', 'undated')})"
 
 
 def _instance(i: int, entry: Any) -> Instance:
@@ -55,7 +76,7 @@ def _instance(i: int, entry: Any) -> Instance:
         isinstance(network, bool) or not isinstance(network, (int, float)) or not network > 0
     ):
         raise SpecError(f"{where}.network_gbps", f"must be a positive number, got {network!r}")
-    for key in ("spot_hour", "boot_s"):
+    for key in ("spot_hour", "boot_s", "cores"):
         value = entry.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
@@ -75,4 +96,5 @@ def _instance(i: int, entry: Any) -> Instance:
         network_gbps=None if network is None else float(network),
         spot_hour=None if entry.get("spot_hour") is None else float(entry["spot_hour"]),
         boot_s=None if entry.get("boot_s") is None else float(entry["boot_s"]),
+        cores=None if entry.get("cores") is None else int(entry["cores"]),
     )

@@ -35,6 +35,7 @@ from ..errors import AnalysisError
 from ..formatting import fmt_bytes, fmt_number
 from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
+from .gpu_rates import GpuRate, rate_for, relative_speed
 from .memory import WorkerMemoryModel, fit_worker_memory
 from .overheads import JobOverheads, fit_overheads
 from .predict import Prediction, TimeModel, fit_time_model
@@ -62,6 +63,7 @@ class Instance:
     gpu_memory_gib: float = 0.0
     network_gbps: float | None = None  # baseline network bandwidth, Gbit/s
     spot_hour: float | None = None  # a recent spot (preemptible) price, where the catalog has one
+    cores: int | None = None  # physical cores (x86 vCPUs are hyperthreads, two to a core)
     boot_s: float | None = None  # seconds from asking for the instance to it running
 
     def price(self, pricing: str, utilisation: float = 1.0) -> float:
@@ -83,6 +85,8 @@ class Catalog:
     source: str = ""
     retrieved: str = ""
     currency: str = "USD"
+    gpu_rates: tuple[GpuRate, ...] = ()  # published per-GPU rates (data/gpus.yaml)
+    gpu_rates_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ def recommend(
     }
 
     def workers_of(inst: Instance) -> int:
-        return inst.gpus if inst.gpus else max(inst.vcpus // threads, 1)
+        return inst.gpus if inst.gpus else max((inst.cores or inst.vcpus) // threads, 1)
 
     # Every worker count any option needs, predicted in one pass per instance kind.
     predictions = {}
@@ -230,6 +234,23 @@ def recommend(
         if wanted:
             predictions[kind] = dict(zip(wanted, m.predict_many(size, wanted), strict=True))
     most_measured = int(runs.loc[runs["backend"] == "cpu", "n_workers"].max() or 0)
+    gpu_runs = runs[runs["backend"] == "gpu"]
+    measured_gpu_name = (
+        str(gpu_runs["gpu_model"].dropna().mode().iloc[0])
+        if "gpu_model" in gpu_runs and gpu_runs["gpu_model"].notna().any()
+        else None
+    )
+    precisions = gpu_runs["precision"].dropna() if "precision" in gpu_runs else pd.Series()
+    gpu_precision = str(precisions.mode().iloc[0]) if len(precisions) else "float32"
+    unscaled: set[str] = set()
+
+    def gpu_speed(inst: Instance) -> float:
+        speed = relative_speed(measured_gpu_name, inst.gpu_type, gpu_precision, catalog.gpu_rates)
+        if speed is None:
+            unscaled.add(inst.gpu_type or inst.name)
+            return 1.0
+        return speed
+
     options = []
     for inst in catalog.instances:
         kind = "gpu" if inst.gpus else "cpu"
@@ -240,7 +261,10 @@ def recommend(
             pred, source = predictions[kind][workers], "fitted"
             if simulator is not None and kind == "cpu" and workers > most_measured:
                 pred, source = _simulated(simulator, pred, inst, count, workers), "simulated"
-            option = _option(inst, count, workers, pred, asks[kind])
+            ask = asks[kind]
+            if kind == "gpu":
+                ask = dataclasses.replace(ask, core_speed=gpu_speed(inst))
+            option = _option(inst, count, workers, pred, ask)
             options.append(dataclasses.replace(option, source=source))
     options.sort(
         key=lambda o: (
@@ -255,9 +279,18 @@ def recommend(
     meeting = [o for o in feasible if o.meets_deadline] if deadline_s else []
     affordable = [o for o in feasible if o.within_budget] if budget is not None else []
     crossover, note = _baseline_crossover(df, model, size)
+    per_vcpu = [i.name for i in catalog.instances if not i.gpus and not i.cores]
     assumptions = (
-        f"one Dask worker per {threads} vCPU(s), as measured here ({threads} thread(s) per "
-        f"worker); a GPU instance runs one worker per GPU",
+        f"one Dask worker per {threads} physical core(s) (`cores` in the catalog), as "
+        f"measured here ({threads} thread(s) per worker); a GPU instance runs one worker per "
+        "GPU"
+        + (
+            f"; without `cores`, one per vCPU as if each were a full core ({', '.join(per_vcpu)}"
+            "): on x86 a vCPU is a hyperthread, two to a core, so those workers run slower "
+            "than a core here"
+            if per_vcpu
+            else ""
+        ),
         f"an instance vCPU is {core_speed:g}x as fast as a core of the measured host "
         f"({runs['host'].iloc[0]}, {int(runs['host_cores'].iloc[0])} cores); pass core_speed "
         "to change this",
@@ -320,11 +353,25 @@ def recommend(
             "(run it with cluster backend cuda on a GPU host)",
         )
     if measured_gpu:
-        gpu_model = runs.loc[runs["backend"] == "gpu", "gpu_model"].dropna()
+        rate = rate_for(measured_gpu_name, catalog.gpu_rates)
+        scaled = (
+            f"each instance's GPU time scaled by its published {gpu_precision} rate over "
+            f"the measured GPU's ({rate.of(gpu_precision):g} TFLOP/s"
+            + (", fp64 derived from the architecture's ratio" if rate.derived else "")
+            + f"; {catalog.gpu_rates_source or 'data/gpus.yaml'}): a compute-bound first "
+            "order, memory-bound work scales with bandwidth instead"
+            if rate is not None
+            else "no published rate for the measured GPU: every GPU instance is assumed as "
+            "fast as it"
+        )
         assumptions += (
             f"GPU instances predicted from the GPU runs ({models['gpu'].model}), measured on "
-            f"{gpu_model.iloc[0] if len(gpu_model) else 'an NVIDIA GPU'}: an instance's GPU is "
-            "assumed as fast as that one (scale by the ratio of their FP throughput if not)",
+            f"{measured_gpu_name or 'an NVIDIA GPU'} in {gpu_precision}: {scaled}"
+            + (
+                f"; no published rate for {', '.join(sorted(unscaled))}: assumed as fast"
+                if unscaled and rate is not None
+                else ""
+            ),
         )
     if "cpu" not in models:
         assumptions += ("CPU instances left out: no CPU runs measured",)

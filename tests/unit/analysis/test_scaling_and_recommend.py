@@ -254,3 +254,34 @@ def test_committed_prices_state_their_utilisation_and_spot_leaves_out_unpriced_i
     assert any("left out, no spot price: big, gpu" in a for a in spot.assumptions)
     with pytest.raises(AnalysisError, match="no instance in the catalog has a spot_hour"):
         recommend(df, CATALOG, size=16000, pricing="spot", draws=10)
+
+
+def test_gpu_times_scale_across_models_by_the_published_rate_for_the_precision_measured():
+    from scaling_lib.catalog import load_gpu_rates
+
+    rates, source = load_gpu_rates()
+    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    gpu = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(1,),
+        time=lambda n, p: amdahl_time(n, p) / 20,
+        backend="gpu",
+        gpu_model="NVIDIA A100-SXM4-80GB",
+        precision="float64",
+    )
+    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+    a10g = dataclasses.replace(CATALOG.instances[2], name="g5", gpu_type="NVIDIA A10G")
+    a100 = dataclasses.replace(CATALOG.instances[2], name="p4", gpu_type="NVIDIA A100")
+    catalog = dataclasses.replace(
+        CATALOG, instances=(a10g, a100), gpu_rates=rates, gpu_rates_source=source
+    )
+    rec = recommend(df, catalog, size=16000, counts=(1,), draws=10)
+    on = {o.instance: o for o in rec.options}
+    # float64: 9.7 TFLOP/s on an A100, 0.49 on an A10G (1/64 of its float32)
+    assert on["g5"].seconds / on["p4"].seconds == pytest.approx(9.7 / 0.49, rel=1e-6)
+    assert any("float64 rate" in a and "NVIDIA data sheets" in a for a in rec.assumptions)
+    as_float32 = recommend(
+        df.assign(precision="float32"), catalog, size=16000, counts=(1,), draws=10
+    )
+    on32 = {o.instance: o for o in as_float32.options}
+    assert on32["g5"].seconds / on32["p4"].seconds == pytest.approx(19.5 / 31.2, rel=1e-6)

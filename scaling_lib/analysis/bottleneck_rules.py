@@ -14,112 +14,35 @@ time can be the serial section's): each says what its own fix would recover.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..formatting import fmt_number
+from .findings import (
+    IDLE_SHARE,
+    PAUSE_FRACTION,
+    SERIAL_FRACTION,
+    SERIALIZATION_SHARE,
+    TASK_FLOOR_S,
+    TASK_OVERHEAD_S,
+    TRANSFER_SHARE,
+    Finding,
+    capped,
+    largest,
+    reference,
+    time_shares,
+    with_time,
+)
 from .scaling import NOISY_CV, point_table, strong_laws
 
 __all__ = ["RULES", "Finding", "time_shares"]
 
-# Dask's documentation (Best Practices, "Avoid very large graphs"): "each task comes
-# with some overhead, somewhere between 200us and 1ms". The upper end is what a worker
-# on a loaded host pays; tasks under 10 ms then pay over 10% of their time in overhead.
-TASK_OVERHEAD_S = 1e-3
-TASK_FLOOR_S = 10 * TASK_OVERHEAD_S
-# distributed.worker.memory.pause (distributed.yaml): a worker's threads stop at 80% of
-# its memory limit, so a peak past it has already cost time.
-PAUSE_FRACTION = 0.80
-TRANSFER_SHARE = 0.02  # under 2% of thread time in transfers is not worth a finding
-SERIALIZATION_SHARE = 0.05
-IDLE_SHARE = 0.3  # idle below 30% is the tail of any graph (the last tasks finishing)
-SERIAL_FRACTION = 0.1  # Amdahl: 10% serial caps the speedup at 10x
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    score: float  # 0-1: how strongly the evidence shows it
-    summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    fix: str = ""
-    # Wall seconds the fix would recover at the reference point (None: no estimate)
-    seconds_lost: float | None = None
-    lost_how: str = ""  # the arithmetic behind seconds_lost, with its figures
-    # "failure" (runs did not finish), "problem" (ranked by seconds_lost), "state" (how
-    # the runs are, e.g. compute-bound: not a problem) or "caveat" (about the measurement)
-    kind: str = "problem"
-
-
-@dataclass(frozen=True)
-class _Reference:
-    """The largest size at the most workers: median wall time, workers, threads."""
-
-    runs: pd.DataFrame
-    wall_s: float
-    workers: int
-    threads: int
-
-    @property
-    def thread_slots(self) -> int:
-        return self.workers * self.threads
-
-    def per_thread(self, column_or_columns) -> float:
-        """Median over the reference runs of thread-seconds in these columns, per thread:
-        the wall seconds they take if spread evenly over the threads."""
-        cols = [column_or_columns] if isinstance(column_or_columns, str) else column_or_columns
-        total = sum(self.runs[c].fillna(0.0) for c in cols if c in self.runs)
-        return float(np.median(total)) / self.thread_slots if len(self.runs) else 0.0
-
-    def label(self) -> str:
-        size = fmt_number(float(self.runs["size"].iloc[0]))
-        return f"size {size} on {self.workers} worker(s) x {self.threads} thread(s)"
-
-
-def _reference(runs: pd.DataFrame) -> _Reference:
-    top = _largest(runs)
-    return _Reference(
-        top,
-        float(top["wall_s"].median()),
-        int(top["n_workers"].iloc[0]),
-        int(top["threads_per_worker"].max()),
-    )
-
-
-def _capped(seconds: float, ref: _Reference) -> float:
-    return float(min(max(seconds, 0.0), ref.wall_s))
-
-
-def time_shares(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: where the available thread-seconds went, as shares (0-1)."""
-    capacity = runs["wall_s"] * runs["n_workers"] * runs["threads_per_worker"]
-    out = pd.DataFrame(index=runs.index)
-    out["compute"] = runs["cpu_s"] / capacity
-    out["non_cpu"] = runs["noncpu_s"] / capacity
-    out["transfer"] = runs["transfer_s"] / capacity
-    out["disk"] = (runs["disk_read_s"] + runs["disk_write_s"]) / capacity
-    out["serialization"] = (
-        runs["serialize_s"] + runs["deserialize_s"] + runs["compress_s"] + runs["decompress_s"]
-    ) / capacity
-    out["scheduler"] = (runs["executor_s"] + runs["other_s"]) / capacity
-    busy = out[["compute", "non_cpu", "disk", "serialization", "scheduler"]].sum(axis=1)
-    out["idle"] = (1 - busy).clip(lower=0)
-    return out.clip(lower=0)
-
-
-def _largest(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs at the largest worker count and, among those, the largest size."""
-    top = runs[runs["n_workers"] == runs["n_workers"].max()]
-    return top[top["size"] == top["size"].max()]
-
 
 def _compute_bound(df, runs, shares) -> Finding | None:
-    top = shares.loc[_largest(runs).index]
+    top = shares.loc[largest(runs).index]
     share = float(top["compute"].median())
     if share < 0.6:
         return None
@@ -160,8 +83,8 @@ def _memory(df, runs, shares) -> Finding | None:
     if len(oom):
         kind = "failure"
     elif len(runs):
-        ref = _reference(runs)
-        seconds = _capped(ref.per_thread(["disk_read_s", "disk_write_s"]), ref)
+        ref = reference(runs)
+        seconds = capped(ref.per_thread(["disk_read_s", "disk_write_s"]), ref)
         how = f"disk reads and writes of spilled data, {seconds:.3g} s per thread at {ref.label()}"
     finding = Finding(
         "memory",
@@ -178,7 +101,7 @@ def _memory(df, runs, shares) -> Finding | None:
         "memory), smaller partitions or chunks, or more workers so each holds less; persist "
         "less at once",
     )
-    return _with_time(finding, seconds, how, kind)
+    return with_time(finding, seconds, how, kind)
 
 
 def _communication(df, runs, shares) -> Finding | None:
@@ -193,8 +116,8 @@ def _communication(df, runs, shares) -> Finding | None:
     score = min(1.0, top_share * 4) + (0.2 if grows else 0.0) + (0.2 if kappa else 0.0)
     if top_share < TRANSFER_SHARE and not (kappa and kappa > 1e-3):
         return None
-    ref = _reference(runs)
-    seconds = _capped(ref.per_thread("transfer_s"), ref)
+    ref = reference(runs)
+    seconds = capped(ref.per_thread("transfer_s"), ref)
     finding = Finding(
         "communication",
         min(score, 1.0),
@@ -208,7 +131,7 @@ def _communication(df, runs, shares) -> Finding | None:
         _communication_fix(df),
     )
     how = f"time waiting on transfers, {seconds:.3g} s per thread at {ref.label()} (at most)"
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _communication_fix(df: pd.DataFrame) -> str:
@@ -237,7 +160,7 @@ def _training_strategy(df, runs, shares) -> Finding | None:
     from ..workloads.train import STRATEGIES
     from .ai_workloads import strategy_bytes
 
-    top = _largest(runs[runs["metric.strategy"].notna()])
+    top = largest(runs[runs["metric.strategy"].notna()])
     if top.empty or int(top["n_workers"].iloc[0]) < 2:
         return None
     row = top.iloc[0]
@@ -258,8 +181,8 @@ def _training_strategy(df, runs, shares) -> Finding | None:
     if best == current or now <= 0 or options[best] > 0.5 * now:
         return None
     saving = 1 - options[best] / now
-    ref = _reference(runs)
-    seconds = _capped(ref.per_thread("transfer_s") * saving, ref)
+    ref = reference(runs)
+    seconds = capped(ref.per_thread("transfer_s") * saving, ref)
     finding = Finding(
         "training-strategy",
         min(1.0, 0.3 + share * 2) * saving,
@@ -277,16 +200,16 @@ def _training_strategy(df, runs, shares) -> Finding | None:
         "large batches data-parallel)",
     )
     how = f"{saving:.0%} of the transfer time per thread at {ref.label()}"
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _serialization(df, runs, shares) -> Finding | None:
     share = float(shares.loc[runs.index, "serialization"].median())
     if share < SERIALIZATION_SHARE:
         return None
-    ref = _reference(runs)
+    ref = reference(runs)
     columns = ["serialize_s", "deserialize_s", "compress_s", "decompress_s"]
-    seconds = _capped(ref.per_thread(columns), ref)
+    seconds = capped(ref.per_thread(columns), ref)
     finding = Finding(
         "serialization",
         min(1.0, share * 5),
@@ -296,7 +219,7 @@ def _serialization(df, runs, shares) -> Finding | None:
         "(use Arrow strings); send less",
     )
     how = f"(de)serialization and compression, {seconds:.3g} s per thread at {ref.label()}"
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _scheduler_overhead(df, runs, shares) -> Finding | None:
@@ -307,9 +230,9 @@ def _scheduler_overhead(df, runs, shares) -> Finding | None:
     median_task = float(per_task.median())
     if median_task >= TASK_FLOOR_S:
         return None
-    ref = _reference(runs)
+    ref = reference(runs)
     tasks_at_ref = float(ref.runs["task_count"].median())
-    seconds = _capped(tasks_at_ref * TASK_OVERHEAD_S / ref.thread_slots, ref)
+    seconds = capped(tasks_at_ref * TASK_OVERHEAD_S / ref.thread_slots, ref)
     finding = Finding(
         "scheduler-overhead",
         float(min(1.0, 0.5 + 0.5 * (1 - median_task / TASK_FLOOR_S))),
@@ -326,7 +249,7 @@ def _scheduler_overhead(df, runs, shares) -> Finding | None:
         f"{tasks_at_ref:.0f} tasks x {TASK_OVERHEAD_S * 1e3:g} ms of Dask overhead each "
         f"(its documented upper end) / {ref.thread_slots} threads at {ref.label()}"
     )
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _gil(df, runs, shares) -> Finding | None:
@@ -346,9 +269,9 @@ def _gil(df, runs, shares) -> Finding | None:
     # single-threaded runs did (all of the time, if none were measured): the time
     # shrinks by per_thread / that share.
     single_share = evidence.get("compute_share_single_threaded", 1.0)
-    ref = _reference(threaded)
+    ref = reference(threaded)
     ref_share = float(shares.loc[ref.runs.index, "compute"].median())
-    seconds = _capped(ref.wall_s * (1 - ref_share / max(single_share, ref_share, 1e-9)), ref)
+    seconds = capped(ref.wall_s * (1 - ref_share / max(single_share, ref_share, 1e-9)), ref)
     finding = Finding(
         "gil",
         0.7 if len(single) and evidence["compute_share_single_threaded"] > 2 * per_thread else 0.5,
@@ -362,7 +285,7 @@ def _gil(df, runs, shares) -> Finding | None:
         f"{ref.wall_s:.3g} s x (1 - {ref_share:.0%} computing with threads / "
         f"{single_share:.0%} with one thread per process) at {ref.label()}"
     )
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _serial_section(df, runs, shares) -> Finding | None:
@@ -391,9 +314,9 @@ def _serial_section(df, runs, shares) -> Finding | None:
     # scaled to one worker as if it divided); made parallel it would take s x T1 / p.
     at_size = runs[runs["size"] == law.size]
     fewest = int(at_size["n_workers"].min())
-    ref = _reference(at_size)
+    ref = reference(at_size)
     t1 = float(at_size.loc[at_size["n_workers"] == fewest, "wall_s"].median()) * fewest
-    seconds = _capped(s * t1 * (1 - 1 / ref.workers), ref)
+    seconds = capped(s * t1 * (1 - 1 / ref.workers), ref)
     finding = Finding(
         "serial-section",
         float(min(1.0, s)),
@@ -403,7 +326,7 @@ def _serial_section(df, runs, shares) -> Finding | None:
         "step between iterations); give each worker more data so it matters less",
     )
     how = f"{s:.0%} of the one-worker time ({t1:.3g} s) x (1 - 1/{ref.workers}) at {ref.label()}"
-    return _with_time(finding, seconds, how)
+    return with_time(finding, seconds, how)
 
 
 def _oversubscription(df, runs, shares) -> Finding | None:
@@ -422,12 +345,12 @@ def _oversubscription(df, runs, shares) -> Finding | None:
 
 
 def _idle(df, runs, shares) -> Finding | None:
-    top = shares.loc[_largest(runs).index]
+    top = shares.loc[largest(runs).index]
     idle = float(top["idle"].median())
     if idle < IDLE_SHARE:
         return None
-    ref = _reference(runs)
-    seconds = _capped(ref.wall_s * idle, ref)
+    ref = reference(runs)
+    seconds = capped(ref.wall_s * idle, ref)
     finding = Finding(
         "idle-workers",
         float(min(1.0, idle)),
@@ -436,7 +359,7 @@ def _idle(df, runs, shares) -> Finding | None:
         {"idle_share": idle, "wall_s": ref.wall_s},
         "more partitions than threads (2-4x), balanced partition sizes, fewer client round trips",
     )
-    return _with_time(finding, seconds, f"{idle:.0%} idle x {ref.wall_s:.3g} s at {ref.label()}")
+    return with_time(finding, seconds, f"{idle:.0%} idle x {ref.wall_s:.3g} s at {ref.label()}")
 
 
 def _not_worth_distributing(df, runs, shares) -> Finding | None:
@@ -467,7 +390,7 @@ def _not_worth_distributing(df, runs, shares) -> Finding | None:
         f"the best Dask run minus the single process at size {fmt_number(largest_win)} "
         "(the largest size where one process wins)"
     )
-    return _with_time(finding, max(seconds, 0.0), how)
+    return with_time(finding, max(seconds, 0.0), how)
 
 
 def _not_enough_data(df, runs, shares) -> Finding | None:
@@ -514,18 +437,3 @@ RULES: tuple[Rule, ...] = (
     _not_worth_distributing,
     _not_enough_data,
 )
-
-
-def _with_time(finding: Finding, seconds: float | None, how: str, kind: str = "problem"):
-    if seconds is not None and not math.isfinite(seconds):
-        seconds = None
-    return Finding(
-        finding.name,
-        finding.score,
-        finding.summary,
-        finding.evidence,
-        finding.fix,
-        seconds,
-        how,
-        kind,
-    )

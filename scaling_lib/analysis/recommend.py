@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,9 @@ from ..errors import AnalysisError
 from ..formatting import fmt_bytes, fmt_number
 from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
-from .gpu_rates import GpuRate, rate_for, relative_speed
+from .gpu_rates import rate_for, relative_speed
 from .memory import WorkerMemoryModel, fit_worker_memory
+from .offers import Catalog, Instance, Option, Recommendation
 from .overheads import JobOverheads, fit_overheads
 from .predict import Prediction, TimeModel, fit_time_model
 from .scaling import dask_runs
@@ -48,88 +49,6 @@ GIB = 2**30
 # spilling to disk (distributed.yaml; it pauses the worker's threads at 0.80).
 SPILL_THRESHOLD = 0.70
 COUNTS = (1, 2, 4, 8, 16, 32)
-
-
-@dataclass(frozen=True)
-class Instance:
-    name: str
-    vcpus: int
-    memory_gib: float
-    on_demand_hour: float
-    committed_hour: float
-    family: str = ""
-    gpus: int = 0
-    gpu_type: str | None = None
-    gpu_memory_gib: float = 0.0
-    network_gbps: float | None = None  # baseline network bandwidth, Gbit/s
-    spot_hour: float | None = None  # a recent spot (preemptible) price, where the catalog has one
-    cores: int | None = None  # physical cores (x86 vCPUs are hyperthreads, two to a core)
-    boot_s: float | None = None  # seconds from asking for the instance to it running
-
-    def price(self, pricing: str, utilisation: float = 1.0) -> float:
-        """Per hour of this job. A committed price is paid whether or not the instance
-        runs: at a fraction ``utilisation`` of the term used, each used hour costs
-        committed / utilisation."""
-        if pricing == "committed":
-            return self.committed_hour / utilisation
-        if pricing == "spot":
-            if self.spot_hour is None:
-                raise ValueError(f"{self.name} has no spot price in the catalog")
-            return self.spot_hour
-        return self.on_demand_hour
-
-
-@dataclass(frozen=True)
-class Catalog:
-    instances: tuple[Instance, ...]
-    source: str = ""
-    retrieved: str = ""
-    currency: str = "USD"
-    gpu_rates: tuple[GpuRate, ...] = ()  # published per-GPU rates (data/gpus.yaml)
-    gpu_rates_source: str = ""
-
-
-@dataclass(frozen=True)
-class Option:
-    instance: str
-    count: int
-    workers: int
-    seconds: float
-    seconds_low: float
-    seconds_high: float
-    cost: float  # run + start-up + preparation (+ boot), the scheduler node included
-    cost_low: float
-    cost_high: float
-    memory_per_worker_gib: float
-    predicted_peak_gib: float | None
-    headroom_gib: float | None  # spill threshold minus the peak's upper bound
-    feasible: bool
-    meets_deadline: bool | None
-    within_budget: bool | None
-    efficiency: float | None
-    warnings: tuple[str, ...] = ()
-    source: str = "fitted"  # "fitted" T(n, p), or "simulated" (the traced graph replayed)
-    predicted_peak_high_gib: float | None = None  # upper bound of the per-worker peak
-    overhead_s: float = 0.0  # before the run: cluster start-up, input preparation, boot
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    target_size: float
-    size_unit: str
-    deadline_s: float | None
-    budget: float | None
-    pricing: str
-    currency: str
-    options: tuple[Option, ...]
-    cheapest_meeting_deadline: Option | None
-    fastest_within_budget: Option | None
-    knee_workers: int | None
-    baseline_crossover_size: float | None
-    baseline_note: str
-    model: str
-    assumptions: tuple[str, ...] = field(default_factory=tuple)
-    target: str = ""  # how the target size was chosen, where it was not given
 
 
 def recommend(

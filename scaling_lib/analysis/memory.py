@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..formatting import fmt_bytes, fmt_number
 from .fit import PmnfModel, fit_pmnf
 from .interval import LEVEL
 
@@ -79,9 +80,10 @@ class WorkerMemoryModel:
         return central, central * (1 + quantile * spread)
 
     def __str__(self) -> str:
+        per = "bytes per byte of" if self.basis.startswith("input") else "bytes per unit of"
         return (
-            f"peak per worker = {self.fixed_bytes / 2**20:.0f} MiB + {self.per_byte:.2f} x "
-            f"{self.basis}"
+            f"peak per worker = {fmt_bytes(self.fixed_bytes)} + {fmt_number(self.per_byte)} "
+            f"{per} {self.basis}"
         )
 
 

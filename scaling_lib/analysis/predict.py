@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..formatting import fmt_number
-from .fit import TwoParameterModel, fit_ernest, fit_two_parameter
+from .fit import fit_ernest
+from .fit_two import TwoParameterModel, fit_two_parameter
 from .interval import LEVEL, IntervalSpread, interval_spread
 from .scaling import NOISY_CV, dask_runs, point_table
 
@@ -274,7 +275,7 @@ def _refit(model: TwoParameterModel, n, p, t, work=None) -> TwoParameterModel:
     if model.ernest is not None:
         ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "ernest", ernest)
-    from .fit import _design, _scaled_lstsq
+    from .fit_two import _design, _scaled_lstsq
 
     c0, coefs = _scaled_lstsq(_design(n, p, model.terms), np.asarray(t, dtype=float))
     return TwoParameterModel(c0, coefs, model.terms, model.cv_smape, model.kind)

@@ -241,7 +241,7 @@ class BottlenecksView(View):
         plot = plot_pane(plots.time_breakdown(df)) if len(dask_runs(df)) else empty()
         return pn.Column(
             plot,
-            pn.pane.Markdown("**Diagnosis** (strongest first)"),
+            pn.pane.Markdown("**Diagnosis** (by the time each costs at the largest point)"),
             text_table(self.findings()),
             sizing_mode="stretch_width",
         )

@@ -52,8 +52,11 @@ def test_tables_are_styled_with_units_and_no_raw_floats(train):
 def test_findings_are_sentences_with_their_evidence(train):
     _, analysis = train
     text = nv.findings(analysis["diagnosis"]).data
-    assert text.startswith("**Bottlenecks, strongest first**")
-    assert "1. **not-worth-distributing** (strength 90%)" in text
+    assert text.startswith("**Bottlenecks, by the time each costs**")
+    # ranked by the seconds each fix would recover at 400,000 rows on 2 workers
+    assert "1. **serial-section** (0.483 s lost)" in text
+    assert "2. **not-worth-distributing** (0.355 s lost)" in text
+    assert "*Time lost:* 32% of the one-worker time (3.07 s) x (1 - 1/2)" in text
     assert "*Evidence:* baseline 0.156 s vs Dask 0.626 s at size 50,000" in text
     assert "*Try:*" in text and "{" not in text  # no dict dumps
     assert "nothing stands out" in nv.findings([]).data

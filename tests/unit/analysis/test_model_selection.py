@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scaling_lib.analysis.fit import fit_two_parameter
+from scaling_lib.analysis.fit_two import fit_two_parameter
 from scaling_lib.analysis.predict import fit_time_model
 
 from .records import make_records

@@ -307,7 +307,7 @@ def _serial_section(df, runs, shares) -> Finding | None:
             f"at size {fmt_number(law.size)}, {s:.0%} of the time did not divide between the "
             "fewest and most workers measured"
         )
-        evidence = {"implied_serial_fraction": s, "amdahl": law.note}
+        evidence = {"implied_serial_fraction": s}  # the laws' note says why no Amdahl
     if s < SERIAL_FRACTION:
         return None
     # At the reference point the serial part takes s x T1 (T1: the fewest workers' time,

@@ -8,10 +8,13 @@ Usage::
 
 A worker's peak is modelled as ``fixed + per_byte * held``, where ``held`` is the input
 bytes each worker holds: the workload's own accounting of its input (``input_bytes``
-in the record, divided among the workers), so a matrix product's n^2 input is not
-taken to grow like its side n. What the runs show beyond the input (temporaries,
-results, the worker process itself) is what the fit adds to it. A workload that
-reports no input bytes falls back to its size per worker, and says so.
+in the record) over ``workers^a``, so a matrix product's n^2 input is not taken to
+grow like its side n. What the runs show beyond the input (temporaries, results,
+blocks fetched from other workers, the worker process itself) is what the fit adds:
+the slope, and the exponent ``a`` chosen among 0, 1/4, ..., 1 when two or more worker
+counts were measured (a peak that does not halve with twice the workers is not
+extrapolated as if it did). A workload that reports no input bytes falls back to its
+size per worker, and says so.
 
 The fit is least squares on relative errors (peaks differ by orders of magnitude
 across sizes); the upper bound is the one-sided 95% prediction bound for a run
@@ -37,6 +40,7 @@ from .interval import LEVEL
 __all__ = ["MemoryCheck", "WorkerMemoryModel", "fit_worker_memory"]
 
 MIN_SPREAD = 0.05  # relative sd of a worker's peak assumed when runs agree closer than this
+WORKER_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # candidate a in total / workers^a
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,12 @@ class WorkerMemoryModel:
     dof: int
     covariance: np.ndarray  # of (fixed, per_byte), relative scale
     checks: tuple[MemoryCheck, ...] = ()
+    workers_exponent: float = 1.0  # a worker holds total / workers^exponent
 
     def held(self, size: float, workers: int) -> float:
-        return float(self.held_of_size.predict([size])[0]) / max(workers, 1)
+        return (
+            float(self.held_of_size.predict([size])[0]) / max(workers, 1) ** self.workers_exponent
+        )
 
     def predict(self, size: float, workers: int) -> tuple[float, float]:
         """Per-worker peak (central, upper bound) in bytes for a run at this point."""
@@ -80,10 +87,9 @@ class WorkerMemoryModel:
         return central, central * (1 + quantile * spread)
 
     def __str__(self) -> str:
-        per = "bytes per byte of" if self.basis.startswith("input") else "bytes per unit of"
         return (
-            f"peak per worker = {fmt_bytes(self.fixed_bytes)} + {fmt_number(self.per_byte)} "
-            f"{per} {self.basis}"
+            f"peak per worker = {fmt_bytes(self.fixed_bytes)} + {fmt_number(self.per_byte)} x "
+            f"{self.basis}"
         )
 
 
@@ -105,18 +111,39 @@ def fit_worker_memory(
         total, basis = runs["size"].to_numpy(float), "size per worker (no input bytes reported)"
     sizes = runs["size"].to_numpy(float)
     workers = runs["n_workers"].to_numpy(float)
-    held = total / workers
-    if len(np.unique(held)) < 2:
-        return None
     peak = runs[column].to_numpy(float)
-    design = np.column_stack([np.ones_like(held), held])
-    weighted = design / peak[:, None]  # relative errors
-    coef, *_ = np.linalg.lstsq(weighted, np.ones_like(peak), rcond=None)
-    coef = np.clip(coef, 0.0, None)  # neither a negative base nor a negative slope is physical
-    if coef[1] == 0 and coef[0] == 0:
+    # How a worker's share falls with the workers: p^-a. Two or more worker counts choose
+    # a (a matrix product's peak halves less than its input per worker: blocks of the
+    # other workers' inputs arrive to be multiplied); one count cannot, and the input is
+    # taken to divide (a = 1), which the basis says.
+    exponents = WORKER_EXPONENTS if len(np.unique(workers)) >= 2 else (1.0,)
+    best = None
+    for a in exponents:
+        held = total / workers**a
+        if len(np.unique(held)) < 2:
+            continue
+        design = np.column_stack([np.ones_like(held), held])
+        weighted = design / peak[:, None]  # relative errors
+        coef, *_ = np.linalg.lstsq(weighted, np.ones_like(peak), rcond=None)
+        coef = np.clip(coef, 0.0, None)  # a negative base or slope is not physical
+        if coef[1] == 0 and coef[0] == 0:
+            continue
+        fitted = design @ coef
+        residuals = peak / fitted - 1
+        sse = float(np.sum(residuals**2))
+        if best is None or sse < best[0] - 1e-12:
+            best = (sse, a, coef, weighted, residuals)
+    if best is None:
         return None
-    fitted = design @ coef
-    residuals = peak / fitted - 1
+    _, exponent, coef, weighted, residuals = best
+    if exponent == 0.0:
+        basis = basis.replace(" per worker", "") + (
+            " (a worker's peak did not fall with more workers, as measured)"
+        )
+    elif exponent != 1.0:
+        basis = basis.replace(" per worker", f" / workers^{exponent:g} (as measured)")
+    elif len(exponents) == 1:
+        basis += " (one worker count measured: assumed to divide among workers)"
     dof = max(len(peak) - 2, 1)
     relative_sd = max(float(np.sqrt(np.sum(residuals**2) / dof)), MIN_SPREAD)
     try:
@@ -125,7 +152,14 @@ def fit_worker_memory(
         covariance = np.zeros((2, 2))
     held_of_size = fit_pmnf(sizes, total)
     model = WorkerMemoryModel(
-        float(coef[0]), float(coef[1]), basis, held_of_size, relative_sd, dof, covariance
+        float(coef[0]),
+        float(coef[1]),
+        basis,
+        held_of_size,
+        relative_sd,
+        dof,
+        covariance,
+        workers_exponent=exponent,
     )
     checks = []
     for (size, p), group in runs.groupby(["size", "n_workers"]):

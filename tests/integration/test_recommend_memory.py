@@ -48,7 +48,7 @@ def test_recommend_refuses_options_whose_peak_could_pass_the_spill_threshold(res
     # One instance each: 16 workers of 0.5 GiB are modelled at about 0.5 GiB each, far
     # past 0.35 GiB (two instances, 32 workers, would sit near it: a coin toss).
     rec = recommend(df, CATALOG, size=TARGET, counts=(1,), draws=20)
-    assert any("input bytes per worker" in a for a in rec.assumptions)
+    assert any("x input bytes" in a for a in rec.assumptions)  # the workload's accounting
     for option in rec.options:
         limit = SPILL_THRESHOLD * option.memory_per_worker_gib
         assert option.feasible == (option.predicted_peak_high_gib < limit), option

@@ -42,10 +42,25 @@ def test_the_model_holds_at_every_measured_point_and_extrapolates_by_input_per_w
 def test_without_input_bytes_it_falls_back_to_size_per_worker_and_says_so():
     df = array_records().drop(columns="input_bytes")
     model = fit_worker_memory(df)
-    assert model.basis.startswith("size per worker")
+    assert model.basis.startswith("size") and "(no input bytes reported)" in model.basis
 
 
 def test_the_upper_bound_widens_with_the_noise_of_the_peaks():
     quiet = fit_worker_memory(array_records(noise=0.01)).predict(16384, 16)
     loud = fit_worker_memory(array_records(noise=0.2, seed=1)).predict(16384, 16)
     assert quiet[1] / quiet[0] < loud[1] / loud[0]
+
+
+def test_a_peak_that_does_not_halve_with_the_workers_is_not_extrapolated_as_if_it_did():
+    # Each worker fetches the other's blocks to multiply them: the peak stays at the
+    # whole input whatever the workers (measured on the matrix product, make demo).
+    df = make_records(
+        sizes=(1024, 2048, 4096),
+        workers=(1, 2),
+        peak_memory_bytes=lambda n, p: BASE + 1.3 * 16 * n * n,
+        input_bytes=lambda n, p: 16 * n * n,
+    )
+    model = fit_worker_memory(df)
+    assert model.workers_exponent == 0.0 and "did not fall" in model.basis
+    central, _ = model.predict(16384, 16)
+    assert central == pytest.approx(BASE + 1.3 * 16 * 16384**2, rel=0.01)

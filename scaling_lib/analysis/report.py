@@ -9,10 +9,14 @@ Usage::
     rec = recommendation_dict(recommend(df, catalog, size=1e7))
 
 Keys of ``analyze_study`` (schema ``analysis/1``): ``schema``, ``study``, ``runs``,
-``statuses``, ``strong_scaling`` (rows), ``weak_scaling`` (rows), ``laws`` (per size:
-Amdahl, USL), ``gustafson_serial_fraction``, ``data_scaling`` (per worker count: time
-and memory models, out-of-memory size), ``time_model`` (T(n, p), its CV error and the
-candidates it beat), ``diagnosis`` (ranked findings), ``roofline`` (rows, or empty),
+``statuses``, ``strong_scaling`` (rows), ``weak_scaling`` (rows, with the ``basis``
+they pair on), ``laws`` (per size: Amdahl, USL where identified, else why in ``note``,
+and ``implied_serial_fraction``), ``gustafson_serial_fraction``, ``data_scaling`` (per
+worker count: time and memory models, out-of-memory size, ``regime_change``),
+``time_model`` (T(n, p), its CV error, the candidates it beat, ``interval`` with each
+term's rate and source, ``excluded``), ``worker_memory`` (the per-worker peak model and
+its check at every measured point), ``diagnosis`` (findings ranked by ``seconds_lost``,
+with ``lost_how`` and ``kind``), ``roofline`` (rows, or empty),
 ``calibration``, for AI workloads ``strategies``, ``precision`` and ``serving``
 (rows, or empty: see ``ai_workloads``), and ``full_dataset``: for a study of a user's
 dataset, T(n, p) at the full dataset per measured worker count, with intervals

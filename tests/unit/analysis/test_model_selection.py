@@ -109,3 +109,16 @@ def test_a_superlinear_cost_reported_as_linear_work_is_caught_at_four_sizes():
         pred = model.predict(64_000, 2)
         covered += pred.low <= pairs(64_000, 2) <= pred.high
     assert caught == 10 and covered == 10
+
+
+def test_four_sizes_say_they_cannot_tell_a_slightly_steeper_cost():
+    # n log n reported as n work: at 4 sizes the forward checks cannot see it.
+    df = make_records(
+        sizes=SIZES,
+        workers=(1, 2),
+        time=noisy(lambda n, p: 0.2 + 2e-5 * n * np.log2(n) / p, seed=1),
+        work_items=lambda n, p: float(n),
+    )
+    model = fit_time_model(df, draws=10)
+    assert model.model.kind == "work" and not model.model.doubt
+    assert "4 forward checks are too few to tell" in model.model.selection

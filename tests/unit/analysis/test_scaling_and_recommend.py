@@ -81,7 +81,13 @@ def test_recommend_ranks_and_names_picks():
     assert fastest.cost_high <= 0.05
     assert rec.knee_workers and rec.knee_workers >= 4
     committed = recommend(df, CATALOG, size=16000, pricing="committed", draws=10)
-    assert committed.options[0].cost < rec.options[0].cost
+    # the same option, priced at its committed rate (billed time is the same)
+    same = {(o.instance, o.count): o for o in committed.options}
+    for o in rec.options:
+        inst = next(i for i in CATALOG.instances if i.name == o.instance)
+        ratio = inst.committed_hour / inst.on_demand_hour
+        if o.count == 1:
+            assert same[o.instance, 1].cost == pytest.approx(o.cost * ratio)
     recommendation_dict(rec)  # JSON-ready
 
 

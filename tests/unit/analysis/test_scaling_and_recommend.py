@@ -39,6 +39,20 @@ def amdahl_time(n, p):
     return n / 1000 * (0.05 + 0.95 / p)
 
 
+def cpu_and_gpu_records(**gpu_fields) -> pd.DataFrame:
+    """A CPU study (Amdahl, workers 1-2) and a GPU one 20x faster on one GPU, sizes
+    1,000-8,000, with ``gpu_fields`` set on the GPU runs."""
+    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
+    gpu = make_records(
+        sizes=(1000, 2000, 4000, 8000),
+        workers=(1,),
+        time=lambda n, p: amdahl_time(n, p) / 20,
+        backend="gpu",
+        **gpu_fields,
+    )
+    return pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+
+
 def test_strong_and_weak_scaling_tables():
     df = make_records(time=amdahl_time)
     strong = strong_scaling(df)
@@ -149,16 +163,8 @@ def test_fixed_cost_regime_is_flagged():
 
 
 def test_cpu_and_gpu_instances_are_each_predicted_from_their_own_runs():
-    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
     # A GPU 20x faster per worker, one worker per GPU.
-    gpu = make_records(
-        sizes=(1000, 2000, 4000, 8000),
-        workers=(1,),
-        time=lambda n, p: amdahl_time(n, p) / 20,
-        backend="gpu",
-        gpu_model="NVIDIA H100 80GB HBM3",
-    )
-    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
+    df = cpu_and_gpu_records(gpu_model="NVIDIA H100 80GB HBM3")
     rec = recommend(df, CATALOG, size=16000, draws=10)
     gpu_one = next(o for o in rec.options if o.instance == "gpu" and o.count == 1)
     cpu_one = next(o for o in rec.options if o.instance == "small" and o.count == 1)
@@ -203,19 +209,13 @@ def test_weak_scaling_pairs_points_by_work_per_worker_not_size():
 
 
 def test_gpu_instances_are_checked_against_the_measured_device_memory():
-    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
     # Device peak: 1 GiB of context plus 2 bytes per input byte; input 1 MiB per size unit.
-    gpu = make_records(
-        sizes=(1000, 2000, 4000, 8000),
-        workers=(1,),
-        time=lambda n, p: amdahl_time(n, p) / 20,
-        backend="gpu",
+    df = cpu_and_gpu_records(
         input_bytes=lambda n, p: n * 2**20,
         gpu_memory_peak_bytes=lambda n, p: 2**30 + 2 * n * 2**20,
         peak_memory_bytes=2**30,  # host memory stays flat: it must not be what is checked
         gpu_model="NVIDIA A10G",
     )
-    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
     # 16000 units: 1 + 31.25 GiB on one 24 GiB GPU; on four, 1 + 7.8 GiB each.
     rec = recommend(df, CATALOG, size=16000, counts=(1, 4), draws=10)
     one = next(o for o in rec.options if o.instance == "gpu" and o.count == 1)
@@ -266,16 +266,10 @@ def test_gpu_times_scale_across_models_by_the_published_rate_for_the_precision_m
     from scaling_lib.catalog import load_gpu_rates
 
     rates, source = load_gpu_rates()
-    cpu = make_records(sizes=(1000, 2000, 4000, 8000), workers=(1, 2), time=amdahl_time)
-    gpu = make_records(
-        sizes=(1000, 2000, 4000, 8000),
-        workers=(1,),
-        time=lambda n, p: amdahl_time(n, p) / 20,
-        backend="gpu",
+    df = cpu_and_gpu_records(
         gpu_model="NVIDIA A100-SXM4-80GB",
         precision="float64",
     )
-    df = pd.concat([cpu, gpu.assign(study="synthetic-gpu")], ignore_index=True)
     a10g = dataclasses.replace(CATALOG.instances[2], name="g5", gpu_type="NVIDIA A10G")
     a100 = dataclasses.replace(CATALOG.instances[2], name="p4", gpu_type="NVIDIA A100")
     catalog = dataclasses.replace(

@@ -184,6 +184,11 @@ class Simulation(SchedulerDecisions, DataMovement):
         self.net = FairShareNetwork(W, self.bw)
         self.stream: list[tuple[int, int, int, float, float]] = []
         self.wall = 0.0
+        # The run ends when its last task does (``compute`` returns then). Events after
+        # that (a fetch for a task that was stolen meanwhile) still settle the state, but
+        # count towards no time and no peak: ``end_t`` is the wall once it is known.
+        self.left = sum(not h for h in held)
+        self.end_t = math.inf
 
         for i, t in enumerate(tasks):
             if t.held_on is not None:
@@ -402,6 +407,9 @@ class Simulation(SchedulerDecisions, DataMovement):
         if t > self.wall:
             self.wall = t
         self._add_replica(i, w)
+        self.left -= 1
+        if not self.left:
+            self.end_t = t  # events come in time order: no task ends later
         W = self.W
         for d in self.deps[i]:
             self.local_need[d * W + w] -= 1

@@ -13,6 +13,7 @@ A transfer is ``latency_s`` then its bytes through ``network.FairShareNetwork``.
 from __future__ import annotations
 
 import heapq
+import math
 
 from .network import Flow
 from .states import FLOW, LATENCY
@@ -40,7 +41,7 @@ class DataMovement:
         self.holders[i].add(w)
         m = self.mem[w] + self.nbytes[i]
         self.mem[w] = m
-        if m > self.peak[w]:
+        if m > self.peak[w] and self.end_t == math.inf:
             self.peak[w] = m
 
     def _dec_unfetched(self, d: int, k: int) -> None:
@@ -106,7 +107,9 @@ class DataMovement:
         src, dst, W = tr.src, tr.dst, self.W
         self.n_in[dst] -= 1
         if not self.n_in[dst]:
-            self.transfer_s[dst] += t - self.in_since[dst]
+            # Only the part before the run's end counts (see ``core.Simulation.end_t``).
+            end = self.end_t
+            self.transfer_s[dst] += min(t, end) - min(self.in_since[dst], end)
         self.n_out[src] -= 1
         missing, rh, token, prank = self.missing, self.ready[dst], self.token, self.prank
         for d in tr.keys:

@@ -36,6 +36,7 @@ from .findings import (
     time_shares,
     with_time,
 )
+from .fix_texts import fix_for
 from .scaling import NOISY_CV, point_table, strong_laws
 
 __all__ = ["RULES", "Finding", "time_shares"]
@@ -97,9 +98,7 @@ def _memory(df, runs, shares) -> Finding | None:
             "peak_over_limit": ratio,
             "oom_sizes": sorted(oom["size"].unique().tolist()),
         },
-        "more memory per worker (on GPUs: a larger device_memory_limit or a GPU with more "
-        "memory), smaller partitions or chunks, or more workers so each holds less; persist "
-        "less at once",
+        fix_for("memory", df),
     )
     return with_time(finding, seconds, how, kind)
 
@@ -128,29 +127,10 @@ def _communication(df, runs, shares) -> Finding | None:
             "median_bytes_transferred": moved,
             "usl_kappa": kappa,
         },
-        _communication_fix(df),
+        fix_for("communication", df),
     )
     how = f"time waiting on transfers, {seconds:.3g} s per thread at {ref.label()} (at most)"
     return with_time(finding, seconds, how)
-
-
-def _communication_fix(df: pd.DataFrame) -> str:
-    """The fix for the workload at hand: a shuffle's is not a matrix product's."""
-    workload = str(df["workload"].iloc[0]) if "workload" in df and len(df) else ""
-    if workload == "array":
-        return (
-            "larger chunks (fewer blocks to move per product), or fewer, larger workers "
-            "(more threads per worker share blocks without moving them)"
-        )
-    if workload in ("train", "mlp", "xgboost", "lightgbm"):
-        return (
-            "fewer synchronisations per epoch (larger batches), fewer, larger workers, or a "
-            "strategy that moves less (see the training-strategy finding)"
-        )
-    return (
-        "fewer, larger partitions; avoid the shuffle (broadcast the small table, or "
-        "partition both sides on the join key once); try the p2p shuffle"
-    )
 
 
 def _training_strategy(df, runs, shares) -> Finding | None:
@@ -215,8 +195,7 @@ def _serialization(df, runs, shares) -> Finding | None:
         min(1.0, share * 5),
         f"(de)serialization and compression take {share:.0%} of thread time",
         {"serialization_share": share},
-        "move NumPy/Arrow data rather than Python objects; avoid object dtype columns "
-        "(use Arrow strings); send less",
+        fix_for("serialization", df),
     )
     how = f"(de)serialization and compression, {seconds:.3g} s per thread at {ref.label()}"
     return with_time(finding, seconds, how)
@@ -242,8 +221,7 @@ def _scheduler_overhead(df, runs, shares) -> Finding | None:
             "median_task_count": float(tasks.median()),
             "tasks_per_second": float((runs["task_count"] / runs["wall_s"]).median()),
         },
-        "larger chunks or partitions (aim for tasks of 100 ms or more): raise `chunks`, "
-        "lower `partitions`, fuse steps",
+        fix_for("scheduler-overhead", df),
     )
     how = (
         f"{tasks_at_ref:.0f} tasks x {TASK_OVERHEAD_S * 1e3:g} ms of Dask overhead each "
@@ -357,7 +335,7 @@ def _idle(df, runs, shares) -> Finding | None:
         f"threads sit idle {idle:.0%} of the time at the largest point: too few tasks for "
         "the workers, stragglers, or waiting on the client",
         {"idle_share": idle, "wall_s": ref.wall_s},
-        "more partitions than threads (2-4x), balanced partition sizes, fewer client round trips",
+        fix_for("idle-workers", df),
     )
     return with_time(finding, seconds, f"{idle:.0%} idle x {ref.wall_s:.3g} s at {ref.label()}")
 

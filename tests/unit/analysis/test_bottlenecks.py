@@ -212,3 +212,25 @@ def test_ai_tables_summarise_strategies_and_latency():
     lat = latency_table(serving)
     assert list(lat["n_workers"]) == [1, 2]
     assert (lat["latency_p50_s"] <= lat["latency_p99_s"]).all()
+
+
+@pytest.mark.parametrize(
+    ("workload", "knob", "foreign"),
+    [
+        ("array", "`chunks`", "`partitions`"),
+        ("dataframe", "`partitions`", "`chunks`"),
+        ("train", "`blocks`", "`chunks`"),
+        ("xgboost", "`partitions`", "`blocks`"),
+        ("my_pipeline", "chunks or partitions", "`"),  # custom: no parameter it lacks
+    ],
+)
+def test_each_fix_names_the_parameter_of_the_workload_it_is_shown_for(workload, knob, foreign):
+    tiny = make_records(task_count=lambda n, p: n * 100, workload=workload)
+    idle = make_records(cpu_s=lambda n, p: 0.3 * n / 1000, noncpu_s=0.0, workload=workload)
+    for df, rule in ((tiny, "scheduler-overhead"), (idle, "idle-workers")):
+        fix = next(f for f in diagnose(df) if f.name == rule).fix
+        assert knob in fix and foreign not in fix, (rule, fix)
+    comm = make_records(transfer_s=lambda n, p: 0.05 * (p - 1) * n / 1000, workload=workload)
+    fix = next(f for f in diagnose(comm) if f.name == "communication").fix
+    # A shuffle's fix only where there is a shuffle to avoid.
+    assert ("broadcast the small table" in fix) == (workload == "dataframe"), fix

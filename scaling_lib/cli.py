@@ -136,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         help="an instance vCPU's speed relative to a core here (default 1.0)",
     )
     rec.add_argument("--catalog", help="instance catalog YAML (default data/instances.yaml)")
+    rec.add_argument("--provider", help="only these clouds of the catalog, e.g. aws,gcp")
     rec.add_argument("--top", type=int, default=12, help="options to print")
     rec.add_argument("--results", default=DEFAULT_RESULTS)
     rec.add_argument("--json", action="store_true")
@@ -272,7 +273,7 @@ def _simulation_section(store, study: str, df) -> dict:
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from .analysis.recommend import recommend
     from .analysis.report import recommendation_dict
-    from .catalog import load_catalog
+    from .catalog import load_catalog, only_providers
     from .errors import SpecError
     from .presentation import recommendation_text
 
@@ -295,7 +296,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         raise SpecError("--utilisation", f"must be in (0, 1], got {args.utilisation:g}")
     rec = recommend(
         df,
-        load_catalog(args.catalog),
+        only_providers(load_catalog(args.catalog), args.provider),
         size=args.size,
         deadline_s=args.deadline,
         budget=args.budget,

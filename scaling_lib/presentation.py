@@ -259,6 +259,8 @@ def analysis_text(a: dict) -> str:
             f"error {fmt_percent(tm['cv_smape'] / 100)})",
             f"  chosen: {tm['selection']}",
         ]
+        if tm.get("nested_cv_smape") is not None:
+            lines.append(f"  {nested_sentence(tm)}")
         if tm.get("doubt"):
             lines.append(f"  doubt: {tm['doubt']}")
         if tm.get("excluded"):
@@ -319,6 +321,7 @@ def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
         rows.append(
             {
                 "instance": o["instance"],
+                "provider": o.get("provider") or MISSING,
                 "count": fmt_count(o["count"]),
                 "workers": fmt_count(o["workers"]),
                 "time [interval]": f"{fmt_seconds(o['seconds'])} "
@@ -342,14 +345,18 @@ def option_rows(r: dict, top: int = 10) -> pd.DataFrame:
 
 
 def pick_line(o: dict | None, what: str, currency: str) -> str:
-    """'Cheapest meeting the deadline: 2 x m7i.large (4 workers), 12 s [...], 0.01 USD'."""
+    """'Cheapest meeting the deadline: 2 x aws m7i.large (4 workers), 12 s [...], 0.01 USD'."""
     if o is None:
         return f"{what}: none"
     return (
-        f"{what}: {o['count']} x {o['instance']} ({o['workers']} workers), "
+        f"{what}: {o['count']} x {_provider(o)}{o['instance']} ({o['workers']} workers), "
         f"{fmt_seconds(o['seconds'])} [{fmt_seconds(o['seconds_low'])}, "
         f"{fmt_seconds(o['seconds_high'])}], {_money(o['cost'], currency)}"
     )
+
+
+def _provider(o: dict) -> str:
+    return f"{o['provider']} " if o.get("provider") else ""
 
 
 def target_line(r: dict) -> str:
@@ -429,3 +436,12 @@ def autoscale_text(r: dict) -> str:
     if verdict:
         lines += ["", verdict]
     return "\n".join(lines)
+
+
+def nested_sentence(tm: dict) -> str:
+    """What the selection's error is on points it was not chosen on (nested CV)."""
+    return (
+        f"on points it was not chosen on (the whole selection re-run without each): error "
+        f"{fmt_percent(tm['nested_cv_smape'] / 100)}, against "
+        f"{fmt_percent(tm['cv_smape'] / 100)} on the points that chose it"
+    )

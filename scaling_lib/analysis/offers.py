@@ -2,7 +2,8 @@
 
 Usage::
 
-    Instance("m7i.xlarge", vcpus=4, memory_gib=16, on_demand_hour=0.2, committed_hour=0.13)
+    Instance("m7i.xlarge", vcpus=4, memory_gib=16, on_demand_hour=0.2, committed_hour=0.13,
+             provider="aws", region="us-east-1")
     Catalog(instances=(...,), source="AWS pricing", retrieved="2025")
 
 ``recommend.recommend`` ranks ``Option``s into a ``Recommendation``; ``catalog.py`` reads
@@ -33,6 +34,8 @@ class Instance:
     spot_hour: float | None = None  # a recent spot (preemptible) price, where the catalog has one
     cores: int | None = None  # physical cores (x86 vCPUs are hyperthreads, two to a core)
     boot_s: float | None = None  # seconds from asking for the instance to it running
+    provider: str = ""  # the cloud that sells it ("aws", "gcp", "azure"); "" when unsaid
+    region: str = ""  # where its prices apply ("us-east-1")
 
     def price(self, pricing: str, utilisation: float = 1.0) -> float:
         """Per hour of this job. A committed price is paid whether or not the instance
@@ -79,6 +82,7 @@ class Option:
     source: str = "fitted"  # "fitted" T(n, p), or "simulated" (the traced graph replayed)
     predicted_peak_high_gib: float | None = None  # upper bound of the per-worker peak
     overhead_s: float = 0.0  # before the run: cluster start-up, input preparation, boot
+    provider: str = ""  # the instance's cloud (``Instance.provider``)
 
 
 @dataclass(frozen=True)

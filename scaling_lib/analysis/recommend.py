@@ -99,9 +99,16 @@ def recommend(
     # set with both compares them on measured data.
     kinds = sorted(set(runs["backend"]))
     # A cluster of several instances runs its scheduler on one more node: the cheapest
-    # CPU instance of the catalog at the same pricing.
-    cpu_prices = [i.price(pricing, utilisation) for i in catalog.instances if not i.gpus]
-    scheduler_hour = min(cpu_prices, default=0.0)
+    # CPU instance of the catalog at the same pricing, from the option's own provider
+    # where the catalog names providers (a cluster does not span clouds).
+    scheduler_by_provider: dict[str, float] = {}
+    for inst in catalog.instances:
+        if not inst.gpus:
+            hour = inst.price(pricing, utilisation)
+            scheduler_by_provider[inst.provider] = min(
+                hour, scheduler_by_provider.get(inst.provider, hour)
+            )
+    scheduler_hour = min(scheduler_by_provider.values(), default=0.0)
     models = {}
     for kind in kinds:
         if model is not None and len(kinds) == 1:
@@ -180,7 +187,10 @@ def recommend(
             pred, source = predictions[kind][workers], "fitted"
             if simulator is not None and kind == "cpu" and workers > most_measured:
                 pred, source = _simulated(simulator, pred, inst, count, workers), "simulated"
-            ask = asks[kind]
+            ask = dataclasses.replace(
+                asks[kind],
+                scheduler_hour=scheduler_by_provider.get(inst.provider, scheduler_hour),
+            )
             if kind == "gpu":
                 ask = dataclasses.replace(ask, core_speed=gpu_speed(inst))
             option = _option(inst, count, workers, pred, ask)
@@ -233,8 +243,8 @@ def recommend(
         + "".join(f"; {a.source}{a.memory_model}" for a in asks.values() if a.memory_model),
         f"cost = instances x {pricing.replace('_', '-')} price x (cluster start-up + input "
         "preparation + instance boot where the catalog gives it + run), billed per second "
-        f"with a 60 s minimum, plus a scheduler node ({scheduler_hour:.3g}/h, the cheapest CPU "
-        "instance) for clusters of several instances; prices from "
+        f"with a 60 s minimum, plus a scheduler node ({_scheduler_note(scheduler_by_provider)}"
+        ") for clusters of several instances; prices from "
         f"{catalog.source or 'the catalog'} ({catalog.retrieved or 'undated'})",
         "start-up and preparation as measured here: "
         + "; ".join(f"{a.source}{a.overheads.measured}" for a in asks.values()),
@@ -410,7 +420,17 @@ def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _As
         within_budget=None if ask.budget is None else cost(high) <= ask.budget,
         efficiency=efficiency,
         warnings=tuple(warnings),
+        provider=inst.provider,
     )
+
+
+def _scheduler_note(hours: dict[str, float]) -> str:
+    """'0.202/h, the cheapest CPU instance', or per provider when the catalog names them."""
+    named = {p: h for p, h in hours.items() if p}
+    if len(hours) <= 1 or not named:
+        return f"{min(hours.values(), default=0.0):.3g}/h, the cheapest CPU instance"
+    each = ", ".join(f"{p} {h:.3g}/h" for p, h in sorted(named.items()))
+    return f"the cheapest CPU instance of the option's provider: {each}"
 
 
 def _knee(model: TimeModel, size: float) -> int | None:

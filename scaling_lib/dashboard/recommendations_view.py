@@ -84,6 +84,7 @@ class RecommendationsView(View):
             [
                 {
                     "instance": o.instance,
+                    "provider": o.provider,
                     "count": o.count,
                     "workers": o.workers,
                     "seconds": round(o.seconds, 3),
@@ -139,7 +140,9 @@ class RecommendationsView(View):
             return
         table = self.table(rec)
         self._message.visible = False
-        self._table.value = tables.options_table(table, rec.currency)  # the answer first
+        shown = tables.options_table(table, rec.currency)  # the answer first
+        shown.insert(1, "provider", table["provider"])
+        self._table.value = shown
         self._table.visible = True
         rest = functools.partial(self._update_rest, rec, table)
         pn.state.execute(rest, schedule=True) if schedule else rest()
@@ -158,13 +161,13 @@ class RecommendationsView(View):
         if rec.cheapest_meeting_deadline:
             o = rec.cheapest_meeting_deadline
             picks.append(
-                f"Cheapest meeting the deadline: {o.count} x {o.instance} "
+                f"Cheapest meeting the deadline: {o.count} x {_named(o)} "
                 f"({fmt_seconds(o.seconds)}, {fmt_number(o.cost)} {rec.currency} per run)"
             )
         if rec.fastest_within_budget:
             o = rec.fastest_within_budget
             picks.append(
-                f"Fastest within budget: {o.count} x {o.instance} ({fmt_seconds(o.seconds)})"
+                f"Fastest within budget: {o.count} x {_named(o)} ({fmt_seconds(o.seconds)})"
             )
         picks.append(f"Knee (efficiency >= 50%): {rec.knee_workers} workers")
         picks.append(f"Single process vs cluster: {rec.baseline_note}")
@@ -210,3 +213,8 @@ class RecommendationsView(View):
 def _catalog():
     # The packaged instance catalog, parsed once per process.
     return load_catalog()
+
+
+def _named(option) -> str:
+    """'aws m7i.large': the option's instance beside its provider, where the catalog names one."""
+    return " ".join(filter(None, (option.provider, option.instance)))

@@ -48,6 +48,9 @@ WORKLOADS = {
         "memory": "8GiB",
         "target_repeats": 3,
     },
+    # The tree learners: rows of the synthetic tabular problem, 10 boosting rounds.
+    "xgboost": {"base": 50_000, "params": {"rounds": 10}, "memory": "6GiB", "target_repeats": 3},
+    "lightgbm": {"base": 50_000, "params": {"rounds": 10}, "memory": "6GiB", "target_repeats": 3},
 }
 FACTORS = (1, 2, 4, 8)
 TARGET = 32

@@ -37,6 +37,7 @@ from .presentation import (
     data_scaling_lines,
     human_frame,
     law_lines,
+    nested_sentence,
     option_rows,
     pick_line,
     roofline_lines,
@@ -191,6 +192,8 @@ def time_model(analysis: Mapping) -> Any:
             f"chosen form: **{tm['kind']}**, cross-validation error "
             f"{fmt_percent(tm['cv_smape'] / 100)}. {tm['selection']}.",
         ]
+        if tm.get("nested_cv_smape") is not None:
+            parts.append(f"Checked {nested_sentence(tm)}.")
         if tm.get("doubt"):
             parts.append(f"*Doubt:* {tm['doubt']}")
         if tm.get("alternatives"):

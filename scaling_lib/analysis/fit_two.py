@@ -32,7 +32,7 @@ from .fit import (
     fit_work_model,
 )
 
-__all__ = ["SIGNIFICANCE", "TwoParameterModel", "fit_two_parameter"]
+__all__ = ["SIGNIFICANCE", "TwoParameterModel", "fit_two_parameter", "nested_cv_error"]
 
 
 @dataclass(frozen=True)
@@ -333,3 +333,45 @@ def _loo_errors(predict: Callable[[np.ndarray, np.ndarray], np.ndarray], actual)
         train = np.flatnonzero(np.arange(n) != left_out)
         predicted[left_out] = predict(train, np.array([left_out]))[0]
     return _pointwise_smape(actual, predicted)
+
+
+def nested_cv_error(n, p, t, work=None, *, forward: bool = True) -> float | None:
+    """The error of the whole selection, measured on points it was not chosen on.
+
+    The cross-validation score that picks a form (``cv_smape``) is computed with the
+    size term already chosen on every point, the held one included, so it flatters the
+    form it picks. Here the whole of ``fit_two_parameter`` (term search, form choice,
+    fit) is re-run without each (size, workers) point in turn and predicts it; with
+    ``forward``, it is also re-run on the sizes below the largest and predicts the
+    largest (the use a model is for), and the two means are averaged as the score is.
+    None when too few points remain to fit. About one fit per point: computed when
+    asked for (``TimeModel.nested_error``), not on every fit.
+    """
+    n, p, t = (np.asarray(a, dtype=float) for a in (n, p, t))
+    work = None if work is None else np.asarray(work, dtype=float)
+    keys = sorted(set(zip(n.tolist(), p.tolist(), strict=True)))
+
+    def held_error(keep: np.ndarray, held: list[tuple[float, float]]) -> np.ndarray | None:
+        try:
+            inner = fit_two_parameter(
+                n[keep], p[keep], t[keep], work=None if work is None else work[keep]
+            )
+        except AnalysisError:
+            return None
+        actual = [np.median(t[(n == a) & (p == b)]) for a, b in held]
+        predicted = inner.predict(np.array([a for a, _ in held]), np.array([b for _, b in held]))
+        return _pointwise_smape(actual, predicted)
+
+    loo = []
+    for a, b in keys:
+        error = held_error(~((n == a) & (p == b)), [(a, b)])
+        if error is None:
+            return None
+        loo.append(float(error[0]))
+    score = float(np.mean(loo))
+    sizes = np.unique(n)
+    if forward and len(sizes) >= 3:
+        ahead = held_error(n < sizes[-1], [k for k in keys if k[0] == sizes[-1]])
+        if ahead is not None:
+            score = (score + float(ahead.mean())) / 2
+    return score

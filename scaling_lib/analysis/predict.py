@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..formatting import fmt_number
 from .fit import fit_ernest
-from .fit_two import TwoParameterModel, fit_two_parameter
+from .fit_two import TwoParameterModel, fit_two_parameter, nested_cv_error
 from .interval import LEVEL, IntervalSpread, interval_spread
 from .scaling import NOISY_CV, dask_runs, point_table
 
@@ -80,6 +80,14 @@ class TimeModel:
         return sizes
 
     @property
+    def nested_error(self) -> float | None:
+        """The selection's error on points it was not chosen on, in percent (SMAPE):
+        see ``fit_two.nested_cv_error``. Computed once, when first asked for."""
+        if not hasattr(self, "_nested_error"):
+            self._nested_error = nested_cv_error(self.n, self.p, self.t, self.work)
+        return self._nested_error
+
+    @property
     def spread(self) -> IntervalSpread:
         if getattr(self, "_spread", None) is None:
             self._spread = interval_spread(self.refit, self.work_of, self.n, self.p, self.t)
@@ -103,6 +111,38 @@ class TimeModel:
     def _fixed_cost_regime(self) -> str | None:
         return _fixed_cost_note(self.n, self.t, self.work)
 
+    def _never_faster(self) -> str | None:
+        """A sentence when more workers were never faster at any measured size (median
+        times): the runs then show nothing of how work added beyond them divides.
+
+        At small sizes, moving blocks between workers (data ~ n^2 against work ~ n^3
+        for a matrix product) or having too few tasks can cost more than dividing saves;
+        with more work that changes, which no law fitted to those runs can foresee. The
+        interval's low end then allows for the added work dividing evenly
+        (``_if_it_divides``)."""
+        few, many = self.p.min(), self.p.max()
+        if few == many:
+            return None
+        medians = pd.DataFrame({"n": self.n, "p": self.p, "t": self.t}).groupby(["n", "p"])
+        table = medians["t"].median().unstack()
+        both = table[[few, many]].dropna()
+        if both.empty or (both[many] < both[few]).any():
+            return None
+        return (
+            f"{many:g} workers were never faster than {few:g} at the measured sizes: the "
+            "runs show nothing of how the work added at this size divides (at small "
+            "sizes, moving data or too few tasks can cost more than dividing saves, and "
+            "more work changes that); the interval's low end allows for it dividing "
+            "evenly, and `scaling-lib simulate` replays the graph at this size"
+        )
+
+    def _if_it_divides(self, size: float, n_workers: float) -> float:
+        """The time if the work added beyond the largest measured size divided evenly
+        among the workers, on top of what the fit says at that size."""
+        top, few = float(self.n.max()), float(self.p.min())
+        t = self.model.predict(np.array([top, size, top]), np.array([few, few, n_workers]))
+        return float(t[2] + max(float(t[1] - t[0]), 0.0) * few / n_workers)
+
     def predict(self, size: float, n_workers: int) -> Prediction:
         return self.predict_many(size, [n_workers])[0]
 
@@ -123,6 +163,7 @@ class TimeModel:
         size_distance = max(work_ratio, measured_work[0] / target_work if target_work else 1.0)
         noisy = self.max_cv > NOISY_CV
         regime = self._fixed_cost_regime()
+        never_faster = self._never_faster()
         size_ratio = float(size) / self.n.max()
         out = []
         for i, n_workers in enumerate(p_arr):
@@ -135,6 +176,9 @@ class TimeModel:
                 other = float(alternative.predict(size_arr[i : i + 1], p_arr[i : i + 1])[0])
                 low, high = min(low, other), max(high, other)
             warnings = self._warnings(int(n_workers), work_ratio, workers_ratio, noisy)
+            if never_faster and float(size) > self.n.max() and n_workers > self.p.min():
+                low = min(low, self._if_it_divides(float(size), float(n_workers)))
+                warnings.append(never_faster)
             if regime:
                 warnings.append(regime)
             if self.model.doubt:

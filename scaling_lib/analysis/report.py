@@ -149,6 +149,7 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
             "model": str(model.model),
             "kind": model.model.kind,
             "cv_smape": model.model.cv_smape,
+            "nested_cv_smape": model.nested_error,
             "candidates": model.model.candidates,
             "selection": model.model.selection,
             "doubt": model.model.doubt or None,

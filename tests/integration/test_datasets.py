@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from scaling_lib import SpecError, load_results, run_study
+from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.recommend import recommend
 from scaling_lib.catalog import load_catalog
 
@@ -100,7 +101,13 @@ def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, 
     forecast = json.loads(analyzed.stdout)["full_dataset"]
     assert forecast["label"] == f"full dataset ({TOTAL:,} rows)" and forecast["size"] == 1.0
     assert [p["n_workers"] for p in forecast["predictions"]] == [1, 2]
-    assert all(p["low"] <= p["seconds"] <= p["high"] for p in forecast["predictions"])
+    model = fit_time_model(df, draws=20)
+    for p in forecast["predictions"]:
+        # The CLI's forecast is the fitted model's own, and the full dataset was measured:
+        # there is no extrapolation in work to warn of.
+        assert p["seconds"] == pytest.approx(model.predict(1.0, p["n_workers"]).seconds)
+        assert p["low"] < p["seconds"] < p["high"]
+        assert not any("work at this size" in w for w in p["warnings"])
 
 
 def test_bad_dataset_specs_exit_2_naming_the_field_and_write_nothing(

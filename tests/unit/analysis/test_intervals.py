@@ -102,3 +102,38 @@ def test_cpu_bound_oversubscribed_runs_are_left_out_of_the_fit_and_it_says_so():
     # waiting tasks (no CPU) oversubscribed are real measurements and stay
     waiting = df.assign(cpu_s=0.0)
     assert set(fit_time_model(waiting, draws=20).p) == {1.0, 2.0, 4.0}
+
+
+def test_when_more_workers_were_never_faster_the_low_end_allows_the_added_work_to_divide():
+    # A matrix product whose blocks, at the measured sides, cost more to move (0.1 s on
+    # 2 workers) than dividing saves: the runs never get faster. At 2x the side the work
+    # may divide, which no law fitted to the measured runs can see: the interval's low
+    # end must reach the work divided, and the forecast must say why.
+    def one_block(n, p):
+        return 0.3 + 0.1 * (p > 1) + 6e-11 * n**3
+
+    df = make_records(
+        sizes=(512, 1024, 1536, 2048),
+        workers=(1, 2),
+        time=one_block,
+        work_items=lambda n, p: 2.0 * n**3,
+    )
+    model = fit_time_model(df, draws=20)
+    two = model.predict(4096, 2)
+    divided = 0.4 + 6e-11 * 2048**3 + 6e-11 * (4096**3 - 2048**3) / 2
+    assert two.low <= divided * 1.01
+    assert two.seconds > divided * 1.5  # the central figure still follows the runs
+    assert any("never faster" in w for w in two.warnings)
+    # Not for one worker, nor inside the measured sizes.
+    assert not any("never faster" in w for w in model.predict(4096, 1).warnings)
+    assert not any("never faster" in w for w in model.predict(1024, 2).warnings)
+
+    # Where 2 workers were faster, the runs speak for themselves: no such allowance.
+    df = make_records(
+        sizes=(512, 1024, 1536, 2048),
+        workers=(1, 2),
+        time=lambda n, p: 0.3 + 6e-11 * n**3 / p,
+        work_items=lambda n, p: 2.0 * n**3,
+    )
+    faster = fit_time_model(df, draws=20).predict(4096, 2)
+    assert not any("never faster" in w for w in faster.warnings)

@@ -122,3 +122,28 @@ def test_four_sizes_say_they_cannot_tell_a_slightly_steeper_cost():
     model = fit_time_model(df, draws=10)
     assert model.model.kind == "work" and not model.model.doubt
     assert "4 forward checks are too few to tell" in model.model.selection
+
+
+def test_the_selection_is_checked_on_points_it_was_not_chosen_on():
+    # Searched forms: the size term and the form are chosen on every point, so their
+    # score flatters them; re-running the whole selection without each point does not.
+    seeds = range(6)
+    flattering, nested = [], []
+    for seed in seeds:
+        df = make_records(sizes=SIZES, workers=(1, 2), time=noisy(matmul_law, seed, cv=0.05))
+        model = fit_time_model(df.drop(columns="work_items"), draws=10)
+        flattering.append(model.model.cv_smape)
+        nested.append(model.nested_error)
+    assert np.mean(nested) > np.mean(flattering)
+
+    # The work model selects nothing when work is reported: re-running it without each
+    # point is its own leave-one-out, so the two scores agree (a leak would show here).
+    df = make_records(sizes=SIZES, workers=(1, 2), time=noisy(matmul_law, 0, cv=0.05),
+                      work_items=lambda n, p: 2.0 * n**3)  # fmt: skip
+    work = fit_time_model(df, draws=10)
+    assert work.model.kind == "work"
+    assert work.nested_error == pytest.approx(work.model.cv_smape, rel=1e-9)
+
+    # Four points leave three per fold, too few for a model of (n, p): no figure.
+    four = make_records(sizes=SIZES[:2], workers=(1, 2))
+    assert fit_time_model(four.drop(columns="work_items"), draws=10).nested_error is None

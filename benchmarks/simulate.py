@@ -89,10 +89,18 @@ def _fits(train):
         law = lambda n, p: model.predict(n, p).seconds  # noqa: E731
     except (AnalysisError, ValueError):
         law = None
-    if law is None and train["n_workers"].nunique() >= 2:
+    if law is None and train["n_workers"].nunique() >= 3:
         # One size: the law that is left is Amdahl's over the worker counts.
         amdahl = fit_amdahl(train["n_workers"].to_numpy(float), train["wall_s"].to_numpy(float))
         law = lambda n, p: float(amdahl.predict_time(p))  # noqa: E731
+    elif law is None and train["n_workers"].nunique() == 2:
+        # Two counts determine Amdahl's T(p) = a + b / p exactly (fit_amdahl refuses to
+        # call that a fit); it is still the law a forecast from 1-2 workers rests on.
+        medians = train.groupby("n_workers")["wall_s"].median()
+        (p1, t1), (p2, t2) = medians.items()
+        b = (t1 - t2) / (1 / p1 - 1 / p2)
+        a = t1 - b / p1
+        law = lambda n, p: float(a + b / p)  # noqa: E731
     ernest_model = fit_ernest(
         train["size"].to_numpy(float),
         train["n_workers"].to_numpy(float),

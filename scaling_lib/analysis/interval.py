@@ -52,9 +52,10 @@ LEVEL = 0.90  # nominal coverage of every forecast interval
 # of work.
 SIZE_RATE_FLOOR = 0.015
 # Error per doubling of workers beyond the measured counts, when fewer than 3 counts
-# were measured: benchmarks/simulate.py's Amdahl fit from 1-2 workers missed real Dask
-# runs on 4, 8 and 16 workers (1-3 doublings, 2 on average) by 9.3% (median): for a
-# normal error, a median |e| of 9.3% over 2 doublings is a sd of 7% per doubling.
+# were measured: benchmarks/simulate.py's Amdahl law from 1-2 workers missed real Dask
+# runs on 4, 8 and 16 workers (1-3 doublings, 2 on average) by 9.3% (median) when fitted
+# by least squares over the runs, 8.1% when drawn through the two medians: for a normal
+# error, a median |e| of 9.3% over 2 doublings is a sd of 7% per doubling (the larger).
 WORKER_RATE = 0.07
 NOISE_FLOOR = 0.01  # repeats that agree closer than this still vary by that much
 

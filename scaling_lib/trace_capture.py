@@ -13,7 +13,8 @@ from then), and on ``processing -> memory`` it keeps the fields Dask's finish me
 carries (``worker``, ``thread``, ``nbytes``, ``startstops``) with the task's group,
 prefix, dependencies and priority, read while the scheduler still knows the task.
 Dependencies that were not computed in the window are the run's inputs (data persisted
-before the timer); the plugin notes their size and where they were held. Transfers come
+before the timer); the plugin notes their size and where they were held when their
+first consumer became processing, before any worker fetched them. Transfers come
 from each worker's incoming transfer log (source, bytes, start, stop), whose length is
 raised for the run so long runs keep every row. All times are on the scheduler's clock
 (Dask corrects worker times by each worker's measured offset).
@@ -65,20 +66,22 @@ class TaskTraceRecorder(SchedulerPlugin):
     def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
         if finish == "processing":
             self.runnable[key] = time.time()
+            self._note_inputs(key)
         elif start == "processing" and finish == "memory":
             if len(self.tasks) >= MAX_TRACED_TASKS:
                 self.truncated = True
                 return
             self._finished(key, kwargs)
 
-    def _finished(self, key: Any, msg: dict[str, Any]) -> None:
+    def _note_inputs(self, key: Any) -> None:
+        """Where each input of ``key`` is held, read when ``key`` becomes processing:
+        before its worker fetches anything. Read later (when ``key`` finishes), an input
+        fetched by another worker meanwhile has two holders, and which one held it at
+        the start can no longer be told."""
         ts = self.scheduler.tasks.get(key)
         if ts is None:
             return
-        compute = [s for s in msg.get("startstops", ()) if s.get("action") == "compute"]
-        deps = []
         for dep in ts.dependencies:
-            deps.append(str(dep.key))
             if dep.key not in self.computed and dep.key not in self.inputs:
                 holders = sorted(ws.address for ws in dep.who_has or ())
                 self.inputs[dep.key] = (
@@ -89,6 +92,14 @@ class TaskTraceRecorder(SchedulerPlugin):
                     holders[0] if holders else None,
                     [int(p) for p in dep.priority or ()],
                 )
+
+    def _finished(self, key: Any, msg: dict[str, Any]) -> None:
+        ts = self.scheduler.tasks.get(key)
+        if ts is None:
+            return
+        compute = [s for s in msg.get("startstops", ()) if s.get("action") == "compute"]
+        deps = [str(dep.key) for dep in ts.dependencies]
+        self._note_inputs(key)  # inputs of a task seen only finishing (a trace begun late)
         self.computed.add(key)
         self.tasks.append(
             (

@@ -246,3 +246,40 @@ def test_recommend_simulates_beyond_the_measured_workers_and_says_so(
     assumption = next(a for a in rec["assumptions"] if a.startswith("beyond 2 workers"))
     # 2,000 was never traced: the array workload builds its graph at that size.
     assert "graph built at size 2000 by the workload" in assumption
+
+
+def test_inputs_are_recorded_where_they_were_held_before_any_fetch():
+    # Eight blocks persisted alternately on two workers; every consumer needs one block
+    # from each, so half its inputs are fetched. Each input must be recorded on the
+    # worker that held it at the start, not on whichever holder sorts first once a
+    # copy has been fetched (which put 64 of 72 array blocks on one worker).
+    import dask
+    import numpy as np
+    from distributed import Client, LocalCluster
+
+    from scaling_lib.trace_capture import RunTracer
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        workers = sorted(client.scheduler_info()["workers"])
+        blocks = [
+            client.submit(np.full, 50_000, float(i), workers=[workers[i % 2]], pure=False)
+            for i in range(8)
+        ]
+        client.gather(blocks)
+        held = {b.key: workers[i % 2] for i, b in enumerate(blocks)}
+        pairs = [
+            dask.delayed(np.add)(blocks[i], blocks[(i + 1) % 8], dask_key_name=f"pair-{i}")
+            for i in range(8)
+        ]
+        tracer = RunTracer(client, workers)
+        tracer.begin()
+        client.compute(pairs, sync=True)
+        trace = tracer.end()
+    recorded = dict(zip(trace.inputs["key"], trace.inputs["worker"], strict=True))
+    assert recorded == {str(k): w for k, w in held.items()}
+    assert len(trace.transfers) > 0  # inputs did move, so the old reading would be wrong

@@ -11,9 +11,9 @@ T(n, p) (with its interval), scaled by how an instance's core compares with this
 host's (``core_speed``, 1.0 unless told); memory per worker from the fitted peak
 against the input each worker holds (``memory.fit_worker_memory``), whose upper
 bound must stay under Dask's spill threshold (70% of a worker's memory); cost from
-the hourly price, billed per second with a one-minute minimum. GPU instances are
-ranked only from GPU measurements, their device memory against the measured device
-peaks.
+the hourly price, billed per second with a one-minute minimum (``option_cost`` does
+this for each option). GPU instances are ranked only from GPU measurements, their
+device memory against the measured device peaks.
 
 A study of a user's dataset (records with ``dataset_rows``) needs no size: the target
 is the full dataset (``full_dataset_target``), and the memory check knows its input
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,18 +35,22 @@ from ..formatting import fmt_bytes, fmt_number
 from .dataset_target import full_dataset_target
 from .fit import fit_pmnf
 from .gpu_rates import rate_for, relative_speed
-from .memory import WorkerMemoryModel, fit_worker_memory
+from .memory import fit_worker_memory
 from .offers import Catalog, Instance, Option, Recommendation
-from .overheads import JobOverheads, fit_overheads
-from .predict import Prediction, TimeModel, fit_time_model
+from .option_cost import (
+    GIB,  # noqa: F401  (re-exported: importable from here, as before option_cost)
+    SPILL_THRESHOLD,
+    Ask,
+    option_for,
+    scheduler_note,
+    simulated,
+)
+from .overheads import fit_overheads
+from .predict import TimeModel, fit_time_model
 from .scaling import dask_runs
 
 __all__ = ["Catalog", "Instance", "Option", "Recommendation", "recommend"]
 
-GIB = 2**30
-# distributed.worker.memory.spill: a worker's process memory at which Dask starts
-# spilling to disk (distributed.yaml; it pauses the worker's threads at 0.80).
-SPILL_THRESHOLD = 0.70
 COUNTS = (1, 2, 4, 8, 16, 32)
 
 
@@ -122,7 +125,7 @@ def recommend(
     threads = int(runs["threads_per_worker"].max())
     measured_gpu = "gpu" in models
     asks = {
-        kind: _Ask(
+        kind: Ask(
             size=size,
             deadline_s=deadline_s,
             budget=budget,
@@ -186,14 +189,14 @@ def recommend(
             workers = workers_of(inst) * count
             pred, source = predictions[kind][workers], "fitted"
             if simulator is not None and kind == "cpu" and workers > most_measured:
-                pred, source = _simulated(simulator, pred, inst, count, workers), "simulated"
+                pred, source = simulated(simulator, pred, inst, count, workers), "simulated"
             ask = dataclasses.replace(
                 asks[kind],
                 scheduler_hour=scheduler_by_provider.get(inst.provider, scheduler_hour),
             )
             if kind == "gpu":
                 ask = dataclasses.replace(ask, core_speed=gpu_speed(inst))
-            option = _option(inst, count, workers, pred, ask)
+            option = option_for(inst, count, workers, pred, ask)
             options.append(dataclasses.replace(option, source=source))
     options.sort(
         key=lambda o: (
@@ -243,7 +246,7 @@ def recommend(
         + "".join(f"; {a.source}{a.memory_model}" for a in asks.values() if a.memory_model),
         f"cost = instances x {pricing.replace('_', '-')} price x (cluster start-up + input "
         "preparation + instance boot where the catalog gives it + run), billed per second "
-        f"with a 60 s minimum, plus a scheduler node ({_scheduler_note(scheduler_by_provider)}"
+        f"with a 60 s minimum, plus a scheduler node ({scheduler_note(scheduler_by_provider)}"
         ") for clusters of several instances; prices from "
         f"{catalog.source or 'the catalog'} ({catalog.retrieved or 'undated'})",
         "start-up and preparation as measured here: "
@@ -327,110 +330,6 @@ def recommend(
         assumptions=assumptions,
         target=target,
     )
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """What every option is judged against: one run at ``size``."""
-
-    size: float
-    deadline_s: float | None
-    budget: float | None
-    pricing: str
-    core_speed: float
-    one_worker_seconds: float
-    memory_model: WorkerMemoryModel | None
-    source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
-    input_bytes: float | None = None  # the dataset's in-memory bytes at the target size
-    overheads: JobOverheads | None = None
-    utilisation: float = 1.0
-    scheduler_hour: float = 0.0
-
-
-def _simulated(
-    simulator: Any, fitted: Prediction, inst: Instance, count: int, workers: int
-) -> Prediction:
-    """The fitted prediction's slot filled from the simulation at this option."""
-    bandwidth = None
-    if count > 1 and inst.network_gbps:
-        bandwidth = inst.network_gbps * 1e9 / 8 / max(workers // count, 1)
-    sim = simulator.at(workers, bandwidth)
-    notes = ()
-    if count > 1 and not bandwidth:
-        notes = (f"{inst.name} has no network_gbps in the catalog: simulated at this host's",)
-    return dataclasses.replace(
-        fitted,
-        seconds=sim.wall_s,
-        low=sim.low,
-        high=sim.high,
-        model=f"simulation: {simulator.method}",
-        warnings=notes,
-    )
-
-
-def _option(inst: Instance, count: int, workers: int, pred: Prediction, ask: _Ask) -> Option:
-    seconds = pred.seconds / ask.core_speed
-    low, high = pred.low / ask.core_speed, pred.high / ask.core_speed
-    rate = inst.price(ask.pricing, ask.utilisation) * count / 3600.0
-    if count > 1:
-        rate += ask.scheduler_hour / 3600.0
-    start, prepare = ask.overheads.at(ask.size, workers) if ask.overheads else (0.0, 0.0)
-    overhead = (start + prepare) / ask.core_speed + (inst.boot_s or 0.0)
-
-    def cost(s: float) -> float:
-        return rate * max(s + overhead, 60.0)
-
-    memory_per_worker = inst.memory_gib / max(workers // count, 1)
-    if inst.gpus:
-        memory_per_worker = inst.gpu_memory_gib
-    peak = high_peak = None
-    if ask.memory_model is not None:
-        central, upper = ask.memory_model.predict(ask.size, workers)
-        peak, high_peak = central / GIB, upper / GIB
-    if ask.input_bytes is not None:
-        # The input persisted across the workers is a floor under any fitted peak.
-        floor = ask.input_bytes / workers / GIB
-        peak, high_peak = max(peak or 0.0, floor), max(high_peak or 0.0, floor)
-    headroom = None if high_peak is None else SPILL_THRESHOLD * memory_per_worker - high_peak
-    feasible = seconds > 0 and (headroom is None or headroom > 0)
-    efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None
-    warnings = [ask.source + w for w in pred.warnings]
-    if headroom is not None and headroom <= 0:
-        warnings.append(
-            f"needs up to {high_peak:.1f} GiB per worker (about {peak:.1f}); Dask spills past "
-            f"{SPILL_THRESHOLD * memory_per_worker:.1f} of its {memory_per_worker:.1f} GiB"
-        )
-    return Option(
-        instance=inst.name,
-        count=count,
-        workers=workers,
-        seconds=seconds,
-        seconds_low=low,
-        seconds_high=high,
-        cost=cost(seconds),
-        cost_low=cost(low),
-        cost_high=cost(high),
-        memory_per_worker_gib=memory_per_worker,
-        predicted_peak_gib=peak,
-        predicted_peak_high_gib=high_peak,
-        overhead_s=overhead,
-        headroom_gib=headroom,
-        feasible=feasible,
-        meets_deadline=None if ask.deadline_s is None else high + overhead <= ask.deadline_s,
-        within_budget=None if ask.budget is None else cost(high) <= ask.budget,
-        efficiency=efficiency,
-        warnings=tuple(warnings),
-        provider=inst.provider,
-    )
-
-
-def _scheduler_note(hours: dict[str, float]) -> str:
-    """'0.202/h, the cheapest CPU instance', or per provider when the catalog names them."""
-    named = {p: h for p, h in hours.items() if p}
-    if len(hours) <= 1 or not named:
-        return f"{min(hours.values(), default=0.0):.3g}/h, the cheapest CPU instance"
-    each = ", ".join(f"{p} {h:.3g}/h" for p, h in sorted(named.items()))
-    return f"the cheapest CPU instance of the option's provider: {each}"
 
 
 def _knee(model: TimeModel, size: float) -> int | None:

@@ -1,0 +1,140 @@
+"""One option of a recommendation: an instance type x a count, timed, priced and sized.
+
+Usage::
+
+    ask = Ask(size=2e7, deadline_s=600, budget=5.0, pricing="on_demand", core_speed=1.0,
+              one_worker_seconds=120.0, memory_model=fit_worker_memory(runs))
+    opt = option_for(instance, count=2, workers=8, pred=model.predict(2e7, 8), ask=ask)
+    opt.seconds, opt.cost, opt.headroom_gib, opt.feasible, opt.warnings
+
+``recommend.recommend`` builds one ``Ask`` per instance kind (CPU, GPU) and calls
+``option_for`` for every instance and count of the catalog. Time is the prediction
+scaled by ``core_speed``; cost the hourly price (plus a scheduler node for clusters of
+several instances) billed per second with a one-minute minimum over start-up,
+preparation, boot and run; memory the fitted peak per worker (floored by the input's
+share) against Dask's spill threshold. ``simulated`` swaps a prediction for the replayed
+task graph's. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .memory import WorkerMemoryModel
+from .offers import Instance, Option
+from .overheads import JobOverheads
+from .predict import Prediction
+
+__all__ = ["GIB", "SPILL_THRESHOLD", "Ask", "option_for", "scheduler_note", "simulated"]
+
+GIB = 2**30
+# distributed.worker.memory.spill: a worker's process memory at which Dask starts
+# spilling to disk (distributed.yaml; it pauses the worker's threads at 0.80).
+SPILL_THRESHOLD = 0.70
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What every option is judged against: one run at ``size``."""
+
+    size: float
+    deadline_s: float | None
+    budget: float | None
+    pricing: str
+    core_speed: float
+    one_worker_seconds: float
+    memory_model: WorkerMemoryModel | None
+    source: str = ""  # prefix of the prediction's warnings ("GPU runs: ")
+    input_bytes: float | None = None  # the dataset's in-memory bytes at the target size
+    overheads: JobOverheads | None = None
+    utilisation: float = 1.0
+    scheduler_hour: float = 0.0
+
+
+def simulated(
+    simulator: Any, fitted: Prediction, inst: Instance, count: int, workers: int
+) -> Prediction:
+    """The fitted prediction's slot filled from the simulation at this option."""
+    bandwidth = None
+    if count > 1 and inst.network_gbps:
+        bandwidth = inst.network_gbps * 1e9 / 8 / max(workers // count, 1)
+    sim = simulator.at(workers, bandwidth)
+    notes = ()
+    if count > 1 and not bandwidth:
+        notes = (f"{inst.name} has no network_gbps in the catalog: simulated at this host's",)
+    return dataclasses.replace(
+        fitted,
+        seconds=sim.wall_s,
+        low=sim.low,
+        high=sim.high,
+        model=f"simulation: {simulator.method}",
+        warnings=notes,
+    )
+
+
+def option_for(inst: Instance, count: int, workers: int, pred: Prediction, ask: Ask) -> Option:
+    """``count`` instances ``inst`` running ``workers`` workers, judged against ``ask``."""
+    seconds = pred.seconds / ask.core_speed
+    low, high = pred.low / ask.core_speed, pred.high / ask.core_speed
+    rate = inst.price(ask.pricing, ask.utilisation) * count / 3600.0
+    if count > 1:
+        rate += ask.scheduler_hour / 3600.0
+    start, prepare = ask.overheads.at(ask.size, workers) if ask.overheads else (0.0, 0.0)
+    overhead = (start + prepare) / ask.core_speed + (inst.boot_s or 0.0)
+
+    def cost(s: float) -> float:
+        return rate * max(s + overhead, 60.0)
+
+    memory_per_worker = inst.memory_gib / max(workers // count, 1)
+    if inst.gpus:
+        memory_per_worker = inst.gpu_memory_gib
+    peak = high_peak = None
+    if ask.memory_model is not None:
+        central, upper = ask.memory_model.predict(ask.size, workers)
+        peak, high_peak = central / GIB, upper / GIB
+    if ask.input_bytes is not None:
+        # The input persisted across the workers is a floor under any fitted peak.
+        floor = ask.input_bytes / workers / GIB
+        peak, high_peak = max(peak or 0.0, floor), max(high_peak or 0.0, floor)
+    headroom = None if high_peak is None else SPILL_THRESHOLD * memory_per_worker - high_peak
+    feasible = seconds > 0 and (headroom is None or headroom > 0)
+    efficiency = ask.one_worker_seconds / (workers * pred.seconds) if pred.seconds > 0 else None
+    warnings = [ask.source + w for w in pred.warnings]
+    if headroom is not None and headroom <= 0:
+        warnings.append(
+            f"needs up to {high_peak:.1f} GiB per worker (about {peak:.1f}); Dask spills past "
+            f"{SPILL_THRESHOLD * memory_per_worker:.1f} of its {memory_per_worker:.1f} GiB"
+        )
+    return Option(
+        instance=inst.name,
+        count=count,
+        workers=workers,
+        seconds=seconds,
+        seconds_low=low,
+        seconds_high=high,
+        cost=cost(seconds),
+        cost_low=cost(low),
+        cost_high=cost(high),
+        memory_per_worker_gib=memory_per_worker,
+        predicted_peak_gib=peak,
+        predicted_peak_high_gib=high_peak,
+        overhead_s=overhead,
+        headroom_gib=headroom,
+        feasible=feasible,
+        meets_deadline=None if ask.deadline_s is None else high + overhead <= ask.deadline_s,
+        within_budget=None if ask.budget is None else cost(high) <= ask.budget,
+        efficiency=efficiency,
+        warnings=tuple(warnings),
+        provider=inst.provider,
+    )
+
+
+def scheduler_note(hours: dict[str, float]) -> str:
+    """'0.202/h, the cheapest CPU instance', or per provider when the catalog names them."""
+    named = {p: h for p, h in hours.items() if p}
+    if len(hours) <= 1 or not named:
+        return f"{min(hours.values(), default=0.0):.3g}/h, the cheapest CPU instance"
+    each = ", ".join(f"{p} {h:.3g}/h" for p, h in sorted(named.items()))
+    return f"the cheapest CPU instance of the option's provider: {each}"

@@ -220,14 +220,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis.report import analyze_study
-    from .presentation import analysis_text
+    from .presentation import analysis_text, full_dataset_text
 
     store, df = _study_frame(args.results, args.study)
     result = analyze_study(df, store.load_json(args.study, "calibration"))
     result["simulation"] = _simulation_section(store, args.study, df)
     text = analysis_text(result)
     if result.get("full_dataset"):
-        text += "\n\n" + _full_dataset_text(result["full_dataset"])
+        text += "\n\n" + full_dataset_text(result["full_dataset"])
     if not args.json and "targets" in result["simulation"]:
         from .what_if import simulation_text
 
@@ -237,23 +237,6 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
     print(json.dumps(result, indent=2) if args.json else text)
     return 0
-
-
-def _full_dataset_text(forecast: dict) -> str:
-    """``analyze``'s forecast at the full dataset: one line per measured worker count."""
-    from .formatting import fmt_bytes, fmt_seconds
-
-    lines = [
-        f"Forecast at the {forecast['label']}: {forecast['path']}, "
-        f"{fmt_bytes(forecast['bytes'])} in memory (time model [90% interval])"
-    ]
-    for p in forecast["predictions"]:
-        lines.append(
-            f"  {p['n_workers']} worker(s): {fmt_seconds(p['seconds'])} "
-            f"[{fmt_seconds(p['low'])}, {fmt_seconds(p['high'])}]"
-        )
-        lines += [f"    note: {w}" for w in p["warnings"]]
-    return "\n".join(lines)
 
 
 def _simulation_section(store, study: str, df) -> dict:

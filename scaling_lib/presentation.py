@@ -45,6 +45,7 @@ __all__ = [
     "autoscale_text",
     "fmt_ratio",
     "fmt_throughput",
+    "full_dataset_text",
     "human_frame",
     "option_rows",
     "recommendation_text",
@@ -356,6 +357,21 @@ def autoscale_text(r: dict) -> str:
     verdict = autoscale_verdict(r)
     if verdict:
         lines += ["", verdict]
+    return "\n".join(lines)
+
+
+def full_dataset_text(forecast: dict) -> str:
+    """``analyze``'s forecast at the full dataset: one line per measured worker count."""
+    lines = [
+        f"Forecast at the {forecast['label']}: {forecast['path']}, "
+        f"{fmt_bytes(forecast['bytes'])} in memory (time model [90% interval])"
+    ]
+    for p in forecast["predictions"]:
+        lines.append(
+            f"  {p['n_workers']} worker(s): {fmt_seconds(p['seconds'])} "
+            f"[{fmt_seconds(p['low'])}, {fmt_seconds(p['high'])}]"
+        )
+        lines += [f"    note: {w}" for w in p["warnings"]]
     return "\n".join(lines)
 
 

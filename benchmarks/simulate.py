@@ -18,7 +18,12 @@ fitted T(n, p) and Ernest (NNLS) fitted on the same training points beside it:
    their inputs) measured on 1-16 single-thread workers; trained on the 1- and 2-worker
    traces only, predicted at 4, 8 and 16. Target: median error at most 10%, none over
    25%. Their tasks sleep (release the GIL), so this checks scheduling, placement,
-   stealing and transfers beyond 2 cores, not CPU-bound scale-out.
+   stealing and transfers beyond 2 cores, not CPU-bound scale-out. The truths run up to
+   16 worker processes on this host, where Dask's round trip per task grows with the
+   process count and the message rate: benchmarks/host_latency.py measures that gap on
+   sleep chains (no graph of this check) at each count, and the per-task constants of
+   1-2 workers are scaled by its ratio at the graph's median task length. Printed with
+   and without that scaling.
 
 The truths are runs on this machine, so the simulation is told that every worker
 shares its cores (``host_cores``): Dask's per-task work on the workers and the
@@ -45,6 +50,7 @@ if str(_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+from benchmarks.host_latency import gap_ratio, load_or_measure  # noqa: E402
 from scaling_lib.analysis.fit import fit_ernest  # noqa: E402
 from scaling_lib.analysis.laws import fit_amdahl  # noqa: E402
 from scaling_lib.analysis.predict import fit_time_model  # noqa: E402
@@ -54,6 +60,8 @@ from scaling_lib.simulate.predict import what_if  # noqa: E402
 from scaling_lib.store import ResultsStore  # noqa: E402
 from scaling_lib.sweep import run_study  # noqa: E402
 from scaling_lib.traces import load_traces  # noqa: E402
+
+HOST_SLEEPS = (0.0, 0.01, 0.03, 0.1)
 
 # The truths run on this machine, every worker on its cores: the simulation is told so
 # (Dask's per-task CPU and the tasks' own CPU share them; sleeping does not).
@@ -119,7 +127,22 @@ def _fmt(e):
     return "     -" if e is None else f"{e:6.1%}"
 
 
-def predict_study(store, study, train_workers, targets, rows_out, label):
+def _on_this_host(cal, ratio: float):
+    """``cal`` with the per-task round trip (worker overhead, message latency) ``ratio``
+    times as long: this host's gap at the target worker count (host_latency.py)."""
+    from dataclasses import replace
+
+    def scaled(est):
+        return replace(est, value=est.value * ratio, low=est.low * ratio, high=est.high * ratio)
+
+    return replace(
+        cal,
+        task_overhead_s=scaled(cal.task_overhead_s),
+        message_latency_s=scaled(cal.message_latency_s),
+    )
+
+
+def predict_study(store, study, train_workers, targets, rows_out, label, gaps=None):
     df = store.load_study(study)
     df = df[(df["status"] == "ok") & (df["runner"] == "dask")]
     with warnings.catch_warnings():
@@ -139,13 +162,27 @@ def predict_study(store, study, train_workers, targets, rows_out, label):
         point_cal = calibrate(
             [t for t, _ in runs], [w for _, w in runs], cpu_fraction_of(source)
         ).with_network_of(cal)
+        task_s = (
+            float(
+                np.median(
+                    np.concatenate(
+                        [(t.tasks["stop"] - t.tasks["start"]).to_numpy() for t, _ in runs]
+                    )
+                )
+            )
+            if runs
+            else 0.0
+        )
         for p in targets:
             truth_rows = at_size[at_size["n_workers"] == p]
             if truth_rows.empty or not runs:
                 continue
             truth = float(truth_rows["wall_s"].median())
+            target_cal = point_cal
+            if gaps is not None:
+                target_cal = _on_this_host(point_cal, gap_ratio(gaps, p, source_p, task_s))
             sim = what_if(
-                runs, point_cal, n_workers=p, threads_per_worker=threads, host_cores=HOST_CORES
+                runs, target_cal, n_workers=p, threads_per_worker=threads, host_cores=HOST_CORES
             )
             row = {
                 "check": label,
@@ -267,8 +304,13 @@ def main() -> None:
         replay_study(store, study, replay)
     for study in CPU_STUDIES:
         predict_study(store, study, (1,), (2,), one_two, "1->2")
+    # This host's per-task gap at each worker count, measured on no-op sleep chains.
+    gaps = load_or_measure(results, [p for p in workers if p >= 2], HOST_SLEEPS)
+    plain = []  # the same without the host's gaps: the constants of 1-2 workers as they are
     for study in sleep_studies:
-        predict_study(store, study, (1, 2), tuple(p for p in workers if p > 2), beyond, "beyond")
+        targets = tuple(p for p in workers if p > 2)
+        predict_study(store, study, (1, 2), targets, beyond, "beyond", gaps)
+        predict_study(store, study, (1, 2), targets, plain, "beyond")
 
     print_rows(replay, "\n1. replay: each point at its own worker count")
     summary(replay, 0.05)
@@ -276,8 +318,14 @@ def main() -> None:
     summary(one_two, 0.15)
     print("  not modelled: two workers on two cores contending for memory bandwidth and")
     print("  for the scheduler's CPU; task times are those measured on one worker")
-    print_rows(beyond, "\n3. beyond the cores (sleep graphs; trained on 1-2 workers)")
+    print_rows(
+        beyond,
+        "\n3. beyond the cores (sleep graphs; trained on 1-2 workers, with this host's "
+        "per-task gap at each worker count from host_latency.py)",
+    )
     summary(beyond, 0.10, 0.25)
+    print("  without the host's gaps (per-task constants of 1-2 workers as they are):")
+    summary(plain, 0.10, 0.25)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,19 @@ def gap_ratio(gaps: dict[str, float], target: int, source: int, task_s: float) -
     return gap_at(gaps, target, task_s) / max(gap_at(gaps, source, task_s), 1e-6)
 
 
+def host_surface(gaps: dict[str, float], target: int, source: int):
+    """``SimCluster.host_gaps`` for ``target`` workers: (tasks finished per worker per
+    second, gap ratio to ``source`` workers) at each measured task length."""
+    points = []
+    for key, gap in gaps.items():
+        n, d = key.split(":")
+        if int(n) == target:
+            d = float(d)
+            ratio = gap / max(gap_at(gaps, source, d), 1e-6)
+            points.append((1.0 / (d + gap), max(ratio, 1e-6)))
+    return tuple(sorted(points))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", default="2,4,8,16")

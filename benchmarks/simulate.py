@@ -22,8 +22,9 @@ fitted T(n, p) and Ernest (NNLS) fitted on the same training points beside it:
    16 worker processes on this host, where Dask's round trip per task grows with the
    process count and the message rate: benchmarks/host_latency.py measures that gap on
    sleep chains (no graph of this check) at each count, and the per-task constants of
-   1-2 workers are scaled by its ratio at the graph's median task length. Printed with
-   and without that scaling.
+   1-2 workers are scaled by its ratio as the simulated run unfolds, at the rate its
+   tasks finish (``SimCluster.host_gaps``). Also printed: the ratio at the graph's
+   median task length for the whole run, and no scaling.
 
 The truths are runs on this machine, so the simulation is told that every worker
 shares its cores (``host_cores``): Dask's per-task work on the workers and the
@@ -50,7 +51,7 @@ if str(_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from benchmarks.host_latency import gap_ratio, load_or_measure  # noqa: E402
+from benchmarks.host_latency import gap_ratio, host_surface, load_or_measure  # noqa: E402
 from scaling_lib.analysis.fit import fit_ernest  # noqa: E402
 from scaling_lib.analysis.laws import fit_amdahl  # noqa: E402
 from scaling_lib.analysis.predict import fit_time_model  # noqa: E402
@@ -142,7 +143,9 @@ def _on_this_host(cal, ratio: float):
     )
 
 
-def predict_study(store, study, train_workers, targets, rows_out, label, gaps=None):
+def predict_study(
+    store, study, train_workers, targets, rows_out, label, gaps=None, follow_load=False
+):
     df = store.load_study(study)
     df = df[(df["status"] == "ok") & (df["runner"] == "dask")]
     with warnings.catch_warnings():
@@ -178,11 +181,18 @@ def predict_study(store, study, train_workers, targets, rows_out, label, gaps=No
             if truth_rows.empty or not runs:
                 continue
             truth = float(truth_rows["wall_s"].median())
-            target_cal = point_cal
-            if gaps is not None:
+            target_cal, surface = point_cal, ()
+            if gaps is not None and follow_load:
+                surface = host_surface(gaps, p, source_p)
+            elif gaps is not None:
                 target_cal = _on_this_host(point_cal, gap_ratio(gaps, p, source_p, task_s))
             sim = what_if(
-                runs, target_cal, n_workers=p, threads_per_worker=threads, host_cores=HOST_CORES
+                runs,
+                target_cal,
+                n_workers=p,
+                threads_per_worker=threads,
+                host_cores=HOST_CORES,
+                host_gaps=surface,
             )
             row = {
                 "check": label,
@@ -307,10 +317,12 @@ def main() -> None:
     # This host's per-task gap at each worker count, measured on no-op sleep chains.
     gaps = load_or_measure(results, [p for p in workers if p >= 2], HOST_SLEEPS)
     plain = []  # the same without the host's gaps: the constants of 1-2 workers as they are
+    followed = []  # the gaps looked up at the rate tasks finish as the run unfolds
     for study in sleep_studies:
         targets = tuple(p for p in workers if p > 2)
         predict_study(store, study, (1, 2), targets, beyond, "beyond", gaps)
         predict_study(store, study, (1, 2), targets, plain, "beyond")
+        predict_study(store, study, (1, 2), targets, followed, "beyond", gaps, True)
 
     print_rows(replay, "\n1. replay: each point at its own worker count")
     summary(replay, 0.05)
@@ -319,10 +331,12 @@ def main() -> None:
     print("  not modelled: two workers on two cores contending for memory bandwidth and")
     print("  for the scheduler's CPU; task times are those measured on one worker")
     print_rows(
-        beyond,
-        "\n3. beyond the cores (sleep graphs; trained on 1-2 workers, with this host's "
-        "per-task gap at each worker count from host_latency.py)",
+        followed,
+        "\n3. beyond the cores (sleep graphs; trained on 1-2 workers; this host's per-task "
+        "gap from host_latency.py, looked up at the rate tasks finish as the run unfolds)",
     )
+    summary(followed, 0.10, 0.25)
+    print("  the host's gap at the graph's median task length instead, fixed for the run:")
     summary(beyond, 0.10, 0.25)
     print("  without the host's gaps (per-task constants of 1-2 workers as they are):")
     summary(plain, 0.10, 0.25)

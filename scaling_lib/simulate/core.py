@@ -16,6 +16,7 @@ stealing pass after every other event of the same instant, ``seq`` keeps inserti
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import math
@@ -25,6 +26,7 @@ import numpy as np
 
 from .data import DataMovement, Transfer
 from .graph import SimGraph
+from .host import HostSharing
 from .network import FairShareNetwork
 from .policies import rootish_tasks, slots_per_worker, steal_level
 from .scheduler import SchedulerDecisions
@@ -45,7 +47,7 @@ from .stealing import balance
 __all__ = ["Simulation"]
 
 
-class Simulation(SchedulerDecisions, DataMovement):
+class Simulation(SchedulerDecisions, DataMovement, HostSharing):
     """One run of ``graph`` on ``cluster`` (a ``SimCluster``); see ``engine.simulate``."""
 
     def __init__(self, graph: SimGraph, cluster: Any, seed: int = 0) -> None:
@@ -69,6 +71,8 @@ class Simulation(SchedulerDecisions, DataMovement):
         # per-task CPU and the tasks' own CPU share ``host_cores`` (see _stretch).
         self.host_cores = cluster.host_cores
         self.cpu_fraction = float(cluster.cpu_fraction)
+        self.host_gaps = sorted(cluster.host_gaps) if cluster.host_cores else []
+        self.recent: collections.deque[float] = collections.deque(maxlen=max(W, 2))
         self.executing = 0
         computed = [float(t.duration_s) for t in tasks if t.held_on is None]
         self.mean_dur = sum(computed) / len(computed) if computed else 0.0
@@ -380,23 +384,11 @@ class Simulation(SchedulerDecisions, DataMovement):
                 self.occupied[i] = self.dur[i] + self.task_overhead
             else:
                 k, f = self._stretch(), self.cpu_fraction
-                self.occupied[i] = self.dur[i] * (1.0 - f + f * k) + self.task_overhead * k
+                o = self.task_overhead * self._host_ratio()
+                self.occupied[i] = self.dur[i] * (1.0 - f + f * k) + o * k
                 stop = t + self.occupied[i]
             self.stream.append((i, w, thread, t, stop))
             self._push(stop, DONE, i, thread)
-
-    def _stretch(self) -> float:
-        """How much CPU phases slow down on a host of ``host_cores`` cores while
-        ``executing`` tasks run: each demands its CPU share of a task cycle (the
-        compute's CPU fraction, Dask's per-task cost on the worker and on the
-        scheduler); past the cores, processor sharing stretches every CPU phase by
-        demand / cores. A mean-field estimate at the moment a task starts."""
-        d, o = self.mean_dur, self.task_overhead
-        cycle = d + o
-        if cycle <= 0.0:
-            return 1.0
-        demand = self.executing * (self.cpu_fraction * d + o + self.sched_overhead) / cycle
-        return max(1.0, demand / self.host_cores)
 
     def _task_done(self, i: int, thread: int, t: float) -> None:
         w = self.assigned[i]
@@ -407,6 +399,8 @@ class Simulation(SchedulerDecisions, DataMovement):
         if t > self.wall:
             self.wall = t
         self._add_replica(i, w)
+        if self.host_gaps:
+            self.recent.append(t)
         self.left -= 1
         if not self.left:
             self.end_t = t  # events come in time order: no task ends later
@@ -419,7 +413,7 @@ class Simulation(SchedulerDecisions, DataMovement):
             # The completion reaches the scheduler after the round trip (which also
             # covers the message that starts a released dependent), then queues behind
             # the messages before it: one serial scheduler.
-            arrive = t + self.msg_latency
+            arrive = t + self.msg_latency * self._host_ratio()
             cost = self.sched_overhead * (self._stretch() if self.host_cores else 1.0)
             self.sched_free_at = max(arrive, self.sched_free_at) + cost
             self._push(self.sched_free_at, SCHED, i, w)

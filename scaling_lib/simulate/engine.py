@@ -92,6 +92,11 @@ class SimCluster:
     duration_estimate: str = "prefix"
     steal_interval_s: float = 1.0
     steal_phase_s: float = 0.0
+    # With host_cores: how much longer Dask's per-task round trip (worker overhead,
+    # message latency) is here than where the constants were calibrated, against the
+    # tasks finished per worker per second: (rate, ratio) points, measured on the host
+    # (benchmarks/host_latency.py). Looked up at the current rate as the run unfolds.
+    host_gaps: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("n_workers", "threads_per_worker"):
@@ -124,6 +129,9 @@ class SimCluster:
         v = self.steal_phase_s
         if not _is_number(v) or not (0 <= v < self.steal_interval_s):
             raise ValueError(f"steal_phase_s must be in [0, steal_interval_s), got {v!r}")
+        for point in self.host_gaps:
+            if len(point) != 2 or not all(_is_number(v) and 0 < v < math.inf for v in point):
+                raise ValueError(f"host_gaps must be (rate, ratio) pairs > 0, got {point!r}")
         if not isinstance(self.work_stealing, bool):
             raise ValueError(f"work_stealing must be a bool, got {self.work_stealing!r}")
 

@@ -79,6 +79,7 @@ def what_if(
     threads_per_worker: int = 1,
     seed: int = 0,
     host_cores: int | None = None,
+    host_gaps: tuple[tuple[float, float], ...] = (),
 ) -> WhatIf:
     """Replay ``runs`` ((trace, recorded wall) per repeat) on ``n_workers``
     (``host_cores``: all of them on one host with that many cores; None: a cluster)."""
@@ -92,6 +93,7 @@ def what_if(
         threads_per_worker=threads_per_worker,
         seed=seed,
         host_cores=host_cores,
+        host_gaps=host_gaps,
     )
 
 
@@ -103,6 +105,7 @@ def what_if_graphs(
     threads_per_worker: int = 1,
     seed: int = 0,
     host_cores: int | None = None,
+    host_gaps: tuple[tuple[float, float], ...] = (),
 ) -> WhatIf:
     """As ``what_if``, for graphs already made (one per repeat, inputs placed on
     ``n_workers``): replayed traces, or graphs built or scaled to an unmeasured size."""
@@ -121,6 +124,8 @@ def what_if_graphs(
             cluster = calibration.cluster(
                 n_workers, threads_per_worker, at=at, host_cores=host_cores
             )
+            if host_gaps:
+                cluster = replace(cluster, host_gaps=tuple(host_gaps))
             phases = STEAL_PHASES if at == "value" else STEAL_PHASES[:1]
             for phase in phases:
                 at_phase = replace(cluster, steal_phase_s=phase * cluster.steal_interval_s)

@@ -140,6 +140,37 @@ class DataFrameWorkload(Workload):
     def run(self, client, built, size, params):
         return self._work(size, float(client.compute(built).result()))
 
+    def task_graph(self, size, params):
+        """The pipeline's graph at ``size`` on placeholder partitions, lowered as a
+        distributed ``compute`` lowers it (no blockwise fusion: its trace has one task
+        per step). A shuffle the size calls for (the groupby's, once its output needs
+        several partitions) uses the join's method, ``shuffle``; a client's default for
+        it would be p2p, which runs outside the task graph and is not simulated. None
+        for ``source: parquet``, whose reads are tasks of the run itself."""
+        if params["source"] != "memory":
+            return None
+        import dask
+        import dask.dataframe as dd
+
+        from .graph_at import GraphAtSize, stand_in_frame
+
+        rows = self._partitions(size, params)
+        facts = dd.from_map(
+            _make_partition,
+            [params["seed"]] * len(rows),
+            range(len(rows)),
+            rows,
+            [params["keys"]] * len(rows),
+        )
+        dim = dd.from_pandas(
+            _make_dimension(params["seed"], params["keys"]), npartitions=max(2, len(rows) // 2)
+        )
+        facts, dim = stand_in_frame(facts), stand_in_frame(dim)
+        inputs = {"facts": facts, "dim": dim, "directory": None}
+        with dask.config.set({"dataframe.shuffle.method": params["shuffle"]}):
+            result = self.build(None, inputs, size, params).optimize(fuse=False)
+        return GraphAtSize(result=result, inputs=(facts, dim))
+
     def release(self, inputs):
         if inputs and inputs.get("directory"):
             shutil.rmtree(inputs["directory"], ignore_errors=True)

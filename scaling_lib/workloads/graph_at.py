@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GraphAtSize", "graph_parts", "stand_in"]
+__all__ = ["GraphAtSize", "graph_parts", "stand_in", "stand_in_frame"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,23 @@ def stand_in(array: Any) -> Any:
     )
 
 
+def stand_in_frame(frame: Any) -> Any:
+    """A dask dataframe with ``frame``'s keys, divisions and meta whose partitions are
+    placeholders (the dataframe counterpart of ``stand_in``)."""
+    import dask.dataframe as dd
+    from dask._task_spec import DataNode
+    from dask.utils import key_split
+
+    keys = frame.__dask_keys__()
+    return dd.from_graph(
+        {k: DataNode(k, None) for k in keys},
+        frame._meta,
+        frame.divisions,
+        keys,
+        key_split(frame._name),
+    )
+
+
 def graph_parts(graph: GraphAtSize) -> dict[str, Any]:
     """Keys, dependencies, priorities, prefixes and groups of ``graph`` (plain data)."""
     import dask
@@ -52,7 +69,11 @@ def graph_parts(graph: GraphAtSize) -> dict[str, Any]:
     from dask.core import flatten, get_deps
     from dask.utils import key_split
 
-    (result,) = dask.optimize(graph.result)
+    result = graph.result
+    if not hasattr(result, "expr"):
+        # Arrays: optimised as ``compute`` would. Dataframe expressions come lowered
+        # by their ``task_graph`` (see ``DataFrameWorkload.task_graph``).
+        (result,) = dask.optimize(result)
     dsk = dict(result.__dask_graph__())
     deps, _ = get_deps(dsk)
     order = dask.order.order(dsk)

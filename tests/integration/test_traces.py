@@ -283,3 +283,38 @@ def test_inputs_are_recorded_where_they_were_held_before_any_fetch():
     recorded = dict(zip(trace.inputs["key"], trace.inputs["worker"], strict=True))
     assert recorded == {str(k): w for k, w in held.items()}
     assert len(trace.transfers) > 0  # inputs did move, so the old reading would be wrong
+
+
+@pytest.mark.parametrize(
+    ("workload", "params", "size"),
+    [
+        ("array", {"chunks": 250}, 1000),
+        ("dataframe", {"partitions": 4, "keys": 500, "shuffle": "tasks"}, 200_000),
+    ],
+)
+def test_a_workloads_graph_at_a_size_is_the_graph_a_run_at_that_size_traces(
+    workload, params, size, tmp_path
+):
+    # What `simulate --size` builds for an untraced size must be the graph Dask runs:
+    # the same tasks by prefix, over the same persisted inputs.
+    from collections import Counter
+
+    from scaling_lib.workloads import get_workload
+    from scaling_lib.workloads.graph_at import graph_parts
+
+    spec = dict(
+        TRACED_ARRAY, study=f"graph-{workload}", workload=workload, params=params, sizes=[size],
+        workers=[2], repeats=1,
+    )  # fmt: skip
+    results = str(tmp_path / "results")
+    run_study(spec, results=results)
+    df = ResultsStore(results).load_study(spec["study"])
+    row = df[df["status"] == "ok"].iloc[0]
+    trace = load_trace(spec["study"], row["point_id"], int(row["repeat"]), results=results)
+    wl = get_workload(workload)
+    parts = graph_parts(wl.task_graph(size, wl.check_params(params)))
+    built = Counter(p for k, p in parts["prefixes"].items() if k not in parts["inputs"])
+    # `compute` adds one finalize task (a few ms at the end) that the built graph lacks.
+    ran = Counter(p for p in trace.tasks["prefix"] if not p.startswith("finalize-"))
+    assert built == ran
+    assert len(parts["inputs"]) == len(trace.inputs)

@@ -376,7 +376,7 @@ def test_package_imports_only_stdlib_numpy_and_itself() -> None:
     import scaling_lib.simulate as pkg
 
     allowed = {"__future__", "dataclasses", "functools", "heapq", "itertools", "math", "numpy"}
-    allowed |= {"collections", "typing"}
+    allowed |= {"bisect", "collections", "typing"}
     for path in pathlib.Path(pkg.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -403,3 +403,24 @@ def test_workers_sharing_a_hosts_cores_stretch_cpu_but_not_sleep() -> None:
         SimCluster(n_workers=2, host_cores=0)
     with pytest.raises(ValueError, match="cpu_fraction must be between 0 and 1"):
         SimCluster(n_workers=2, cpu_fraction=1.5)
+
+
+def test_a_hosts_measured_gap_scales_the_round_trip_at_the_rate_tasks_finish() -> None:
+    chain = graph([task("a", 1.0), task("b", 1.0, [0]), task("c", 1.0, [1])])
+    base = {"n_workers": 1, "task_overhead_s": 0.1, "latency_s": 0.0, "cpu_fraction": 0.0}
+    # A round trip twice as long at every rate: each task holds its thread 1 + 0.2 s.
+    doubled = ((0.5, 2.0), (2.0, 2.0))
+    assert simulate(chain, SimCluster(**base, host_cores=4, host_gaps=doubled)).wall_s == (
+        pytest.approx(3.6)
+    )
+    # On a cluster of machines (no shared host) the host's gaps do not apply.
+    assert simulate(chain, SimCluster(**base, host_gaps=doubled)).wall_s == pytest.approx(3.3)
+    # Between measured rates the ratio is interpolated: one completion a second per
+    # worker lies a third of the way from 0.5/s (ratio 1) to 2/s (ratio 3).
+    sim = Simulation(chain, SimCluster(**base, host_cores=4, host_gaps=((2.0, 3.0), (0.5, 1.0))))
+    sim.recent.extend([0.0, 1.0])
+    assert sim._host_ratio() == pytest.approx(1.0 + 2.0 / 3.0)
+    sim.recent.extend([1.1])  # faster than any measured rate: the last point holds
+    assert sim._host_ratio() == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="host_gaps must be"):
+        SimCluster(n_workers=1, host_gaps=((1.0, 0.0),))

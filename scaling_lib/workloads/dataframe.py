@@ -97,9 +97,10 @@ class DataFrameWorkload(Workload):
         count = params["partitions"] or max(4, rows // 250_000)
         return _partition_rows(rows, min(count, max(rows, 1)))
 
-    def prepare(self, client, size, params):
+    def _frames(self, size, params):
+        """The fact table (one partition per piece of ``_partitions``) and the dimension
+        table, lazy: what ``prepare`` persists and ``task_graph`` stands in for."""
         import dask.dataframe as dd
-        from distributed import wait
 
         rows = self._partitions(size, params)
         facts = dd.from_map(
@@ -112,6 +113,12 @@ class DataFrameWorkload(Workload):
         dim = dd.from_pandas(
             _make_dimension(params["seed"], params["keys"]), npartitions=max(2, len(rows) // 2)
         )
+        return facts, dim
+
+    def prepare(self, client, size, params):
+        from distributed import wait
+
+        facts, dim = self._frames(size, params)
         directory = None
         if params["source"] == "parquet":
             directory = tempfile.mkdtemp(prefix="scaling-lib-parquet-")
@@ -150,22 +157,10 @@ class DataFrameWorkload(Workload):
         if params["source"] != "memory":
             return None
         import dask
-        import dask.dataframe as dd
 
         from .graph_at import GraphAtSize, stand_in_frame
 
-        rows = self._partitions(size, params)
-        facts = dd.from_map(
-            _make_partition,
-            [params["seed"]] * len(rows),
-            range(len(rows)),
-            rows,
-            [params["keys"]] * len(rows),
-        )
-        dim = dd.from_pandas(
-            _make_dimension(params["seed"], params["keys"]), npartitions=max(2, len(rows) // 2)
-        )
-        facts, dim = stand_in_frame(facts), stand_in_frame(dim)
+        facts, dim = (stand_in_frame(f) for f in self._frames(size, params))
         inputs = {"facts": facts, "dim": dim, "directory": None}
         with dask.config.set({"dataframe.shuffle.method": params["shuffle"]}):
             result = self.build(None, inputs, size, params).optimize(fuse=False)

@@ -82,29 +82,53 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(results: Path):
-    """`panel serve` of the dashboard on a free loopback port: yields (process, port)."""
+def serve(results: Path, cores: set[int] | None = None):
+    """`panel serve` of the dashboard on a free loopback port (on ``cores`` when given):
+    yields (process, port)."""
+    app = [str(ROOT / "dashboards" / "app.py")]
+    extra = ["--args", "--results", str(results)]
+    with serve_app(["panel", "serve", *app], extra, cores) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_one_figure(folder: Path):
+    """`bokeh serve` of an app that is one Bokeh figure (the control): (process, port)."""
+    script = folder / "one_figure.py"
+    script.write_text(
+        "from bokeh.io import curdoc\n"
+        "from bokeh.plotting import figure\n"
+        "fig = figure(width=600, height=400)\n"
+        "fig.line([1, 2, 3], [1, 4, 9])\n"
+        "curdoc().add_root(fig)\n"
+    )
+    with serve_app(["bokeh", "serve", str(script)], []) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_app(command: list[str], extra: list[str], cores: set[int] | None = None):
+    """``python -m <command>`` on a free loopback port (then ``extra``), on ``cores``
+    when given: (process, port)."""
     port = free_port()
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "panel",
-            "serve",
-            str(ROOT / "dashboards" / "app.py"),
+            *command,
             "--address",
             "127.0.0.1",
             "--port",
             str(port),
             "--allow-websocket-origin",
             f"127.0.0.1:{port}",
-            "--args",
-            "--results",
-            str(results),
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
+        preexec_fn=pin,
     )
     try:
         deadline = time.monotonic() + 120
@@ -117,7 +141,7 @@ def serve(results: Path):
                 break  # the server answers
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("panel serve did not start") from None
+                    raise RuntimeError(f"{command[0]} serve did not start") from None
                 time.sleep(0.2)
         yield server, port
     finally:
@@ -176,12 +200,9 @@ async def _first_plot(browser, url: str) -> float:
     return time.perf_counter() - start
 
 
-async def _sessions(
-    port: int, study: str, n: int, usage
-) -> tuple[float, list[float], tuple, tuple]:
+async def _sessions(url: str, n: int, usage) -> tuple[float, list[float], tuple, tuple]:
     from playwright.async_api import async_playwright
 
-    url = f"http://127.0.0.1:{port}/app?study={study}"
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # One earlier visit: the server's imports, and the study's records and fits,
@@ -217,17 +238,32 @@ def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
             return total
 
         started = usage()
-        warm, times, before, after = asyncio.run(_sessions(port, study, n, usage))
+        url = f"http://127.0.0.1:{port}/app?study={study}"
+        warm, times, before, after = asyncio.run(_sessions(url, n, usage))
+    # The control: the same browsers on an app that is one Bokeh figure, on this machine.
+    with serve_one_figure(Path(tempfile.mkdtemp(prefix="scaling-lib-control-"))) as (_, port):
+        url = f"http://127.0.0.1:{port}/one_figure"
+        _, control, _, _ = asyncio.run(_sessions(url, n, lambda: (0, 0.0, 0.0)))
     mib = 2**20
     worst, median = max(times), statistics.median(times)
     growth = (after[0] - before[0]) / n
-    print(f"{n} concurrent sessions on one study of {records} records (one server process):")
+    print(
+        f"{n} concurrent browser sessions, all on this machine, on one study of {records} "
+        "records (one server process):"
+    )
     print(f"  first visit to the fresh server (warms it): first plot after {warm:.2f} s")
     print(
         f"  navigation to first plot visible: median {median:.2f} s, worst {worst:.2f} s "
         f"(target worst <= 3 s: {'meets' if worst <= 3 else 'MISSES'})"
     )
     print("  each: " + ", ".join(f"{t:.2f}" for t in sorted(times)) + " s")
+    # Ten Chromiums drawing at once on a few cores wait mostly for each other: the same
+    # browsers on the least a Bokeh server can send say how much of the wait is that.
+    print(
+        f"  the same {n} browsers on an app that is one Bokeh figure (this machine's floor "
+        f"for {n} browsers at once): median {statistics.median(control):.2f} s, worst "
+        f"{max(control):.2f} s"
+    )
     print(
         f"  server RSS: {started[0] / mib:.0f} MiB at start, {before[0] / mib:.0f} MiB with "
         f"1 session, {after[0] / mib:.0f} MiB with {n + 1}: {growth / mib:.1f} MiB per extra "
@@ -248,6 +284,36 @@ def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
     )
 
 
+def measure_team_sessions(results: Path, study: str, n: int, rounds: int) -> None:
+    """``n`` sessions at once, each viewer as if on its own machine (``dashboard_team``)."""
+    import psutil
+    from dashboard_team import measure_team
+
+    # The server on one core, the browser and the viewers on the others: on a team's
+    # network their work runs on their own machines, not on the server's core (the
+    # server runs sessions on one event loop: one core is all it uses).
+    available = sorted(os.sched_getaffinity(0))
+    server_cores = set(available[:1]) if len(available) > 1 else None
+    client_cores = set(available[1:]) if server_cores else None
+    with serve(results, server_cores) as (server, port):
+        proc = psutil.Process(server.pid)
+
+        def usage() -> tuple[int, float]:  # server RSS, server CPU s
+            times = proc.cpu_times()
+            return proc.memory_info().rss, times.user + times.system
+
+        url = f"http://127.0.0.1:{port}/app?study={study}"
+        if server_cores:
+            print(f"server on core {sorted(server_cores)}, clients on cores {sorted(client_cores)}")
+            os.sched_setaffinity(0, client_cores)  # Playwright's driver and Chromium inherit
+        else:
+            print("one core: the server and the clients share it (no core of its own)")
+        try:
+            measure_team(url, usage, rounds, n, CHROMIUM, CHROMIUM_ARGS)
+        finally:
+            os.sched_setaffinity(0, available)
+
+
 def load_line(when: str) -> str:
     """The machine's load average, so every figure says what it ran beside."""
     one, five, fifteen = os.getloadavg()
@@ -262,6 +328,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--loads", type=int, default=3, help="0 skips the page-load part")
     parser.add_argument("--sessions", type=int, default=10, help="0 skips the concurrent part")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the team part")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="scaling-lib-dashboard-"))
@@ -280,6 +347,8 @@ def main() -> None:
         if args.sessions:
             shared = tmp / "shared"
             build_store(shared, args.records, studies=1, prefix="team")
+            measure_team_sessions(shared, "team00", args.sessions, args.rounds)
+            print(load_line("after the team's sessions"), flush=True)
             measure_sessions(shared, "team00", args.sessions, args.records)
             print(load_line("after the sessions"), flush=True)
     finally:

@@ -3,15 +3,15 @@
     panel serve dashboards/app.py --address 127.0.0.1 --port 5006
     panel serve dashboards/app.py --args --results data/results
 
-Shows data/results when it holds studies, else the committed example study, in the
-app's Bootstrap template (filters in the sidebar, tabs in the main area).
+Shows data/results when it holds studies, else the committed example study: a title
+bar, the filters in a sidebar, the tabs beside it (``App.page``).
 """
 
 import sys
 
 import panel as pn
 
-from scaling_lib.dashboard.app import App, default_results
+from scaling_lib.dashboard.app import App, default_results, settle_heap
 
 
 def _results_arg() -> str:
@@ -25,4 +25,5 @@ def _results_arg() -> str:
 # every frame on the server's deep stack for every new session.
 if __name__.startswith("bokeh_app_"):
     pn.extension("tabulator")
-    App(results=_results_arg()).template().servable(title="Scaling Workbook")
+    App(results=_results_arg()).page().servable(title="Scaling Workbook")
+    settle_heap()

@@ -7,13 +7,11 @@ Usage::
     scaling-lib report quick --html quick.html                      # works offline
 
     App(results="data/results", studies=["quick"])                  # in a notebook
-    App(results="data/results").template().servable()               # the served layout
+    App(results="data/results").page().servable()                   # the served page
 
-Served, the app is a Bootstrap template: title bar, the filters in the sidebar, the tabs
-in the main area. Its CSS and JavaScript come from Panel's own bundle, served locally:
-it renders with no network (FastListTemplate was not chosen: its design asks Google
-Fonts for Open Sans). Notebooks and the static report use the plain layout
-(``App.__panel__``), since a template cannot be embedded in either.
+Served, the app is a page of title bar, the filters in a sidebar and the tabs beside it
+(``App.page``), from Panel's own bundle served locally: it renders with no network.
+Notebooks and the static report use the plain layout (``App.__panel__``).
 
 ``?study=NAME`` in the URL picks the study; names are checked against the store's own
 list, so a URL can neither read outside the results store nor inject markup.
@@ -31,6 +29,7 @@ import param
 from panel.viewable import Viewer
 
 from ..store import DEFAULT_RESULTS, ResultsStore
+from .first_plots import FIRST_PLOTS
 from .state import StudyStore
 from .views import (
     AIWorkloadsView,
@@ -55,6 +54,7 @@ __all__ = [
     "LazyViews",
     "default_results",
     "serve",
+    "settle_heap",
     "write_report",
 ]
 
@@ -76,6 +76,26 @@ TABS = tuple(VIEW_CLASSES)
 POLL_MS = 2000
 TITLE = "Scaling Workbook"
 HEADER_COLOR = "#2f4f6f"
+SIDEBAR_PX = 300
+
+
+_HEAP_SETTLED = []
+
+
+def settle_heap() -> None:
+    """Once per server process, after its first session: move every object alive now
+    (the imports, the loaded records, the fits) out of the garbage collector's view.
+
+    They live as long as the server, yet each full collection walked them all: 160-180 ms
+    pauses, two or three in a burst of ten new sessions, on the event loop every session
+    shares. Objects made later are collected as usual.
+    """
+    if not _HEAP_SETTLED:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        _HEAP_SETTLED.append(True)
 
 
 def default_results() -> str:
@@ -156,7 +176,7 @@ class App(Viewer):
             sizing_mode="stretch_width" if width is None else None,
         )
 
-    def tabs(self) -> pn.Tabs:
+    def tabs(self, first_only: bool = False) -> pn.Tabs:
         """The tabs: the Overview is built at once, every other tab when first opened.
 
         Unopened tabs hold an empty Column, so a new session pays for one view instead
@@ -166,7 +186,11 @@ class App(Viewer):
         first, *others = TABS
         tabs = pn.Tabs(
             (first, self.views[first]),
-            *[(name, pn.Column(sizing_mode="stretch_width")) for name in others],
+            *(
+                []
+                if first_only
+                else [(name, pn.Column(sizing_mode="stretch_width")) for name in others]
+            ),
             dynamic=True,
             sizing_mode="stretch_width",
             name="tabs",
@@ -198,27 +222,56 @@ class App(Viewer):
         )
         return pn.Column(header, self.filters(width=320), self.tabs(), sizing_mode="stretch_width")
 
-    def template(self) -> pn.template.BootstrapTemplate:
-        """The served layout: title bar, filters in the sidebar, tabs in the main area."""
+    def page(self) -> pn.Column:
+        """The served page: a title bar, the filters in a sidebar, the tabs beside it.
+
+        Built from plain Panel layouts rather than Panel's BootstrapTemplate: the
+        template cost about 40 ms of server CPU per session, and every browser loaded
+        its Bootstrap CSS and JavaScript. With ten visitors arriving at once the last
+        one waited about a second longer for its first plot (``benchmarks/dashboard.py``).
+
+        What a first plot does not need (the filter widgets, the headers of the tabs
+        not yet opened) is added once the browser has drawn the page, after every other
+        session waiting for its first plot has one (``first_plots``).
+        """
+        filters = pn.Column(sizing_mode="stretch_width", margin=0)
         sidebar = pn.Column(
             pn.pane.HTML("<h3 style='margin:0'>Filters</h3>"),
-            self.filters(pn.Column),
+            filters,
             pn.pane.HTML(
                 "<div style='color:#666;font-size:0.9em;overflow-wrap:anywhere'>"
                 f"results: {html.escape(self.results)}</div>",
                 sizing_mode="stretch_width",
             ),
-            sizing_mode="stretch_width",
+            width=SIDEBAR_PX,
+            margin=0,
+            css_classes=["sw-sidebar"],
+            styles={"background": "#f5f7f9", "min-height": "calc(100vh - 56px)"},
         )
-        # One root per area: Bokeh walks the whole document on every root added, so
-        # fewer roots make a session's document cheaper to build.
-        main = pn.Column(self._notice(), self.tabs(), sizing_mode="stretch_width")
-        return pn.template.BootstrapTemplate(
-            title=TITLE,
-            sidebar=[sidebar],
-            main=[main],
-            header_background=HEADER_COLOR,
-            sidebar_width=300,
+        title = pn.pane.HTML(
+            f"<div style='color:white;font-size:1.5em;padding:12px 20px'>{TITLE}</div>",
+            sizing_mode="stretch_width",
+            margin=0,
+            css_classes=["sw-title"],
+            styles={"background": HEADER_COLOR},
+        )
+        tabs = self.tabs(first_only=True)
+        main = pn.Column(self._notice(), tabs, sizing_mode="stretch_width", css_classes=["sw-main"])
+
+        def rest() -> None:
+            filters.objects = [self.filters(pn.Column)]
+            tabs.extend([(name, pn.Column(sizing_mode="stretch_width")) for name in TABS[1:]])
+
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            FIRST_PLOTS.started(doc)
+        # Outside a server (a test, a notebook) onload runs at once.
+        pn.state.onload(lambda: FIRST_PLOTS.drawn(doc, rest))
+        return pn.Column(
+            title,
+            pn.Row(sidebar, main, sizing_mode="stretch_width", margin=0),
+            sizing_mode="stretch_width",
+            margin=0,
         )
 
 
@@ -308,7 +361,9 @@ def serve(
 
     def app():
         pn.extension("tabulator")
-        return App(results=results).template()
+        page = App(results=results).page()
+        settle_heap()
+        return page
 
     pn.serve(
         {"/": app},

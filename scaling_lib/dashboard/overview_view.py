@@ -88,7 +88,16 @@ def speedup_lines(records: pd.DataFrame) -> SpeedupLines | None:
 def speedup_figure(data: SpeedupLines):
     """Speedup vs workers, one line (with markers) per size and the dashed ideal, as a
     Bokeh figure drawn on a canvas (no WebGL), its worker axis ticked at whole counts."""
-    from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
+    from bokeh.models import (
+        ColumnDataSource,
+        FixedTicker,
+        GlyphRenderer,
+        HoverTool,
+        Legend,
+        LegendItem,
+        MultiLine,
+        Scatter,
+    )
     from bokeh.plotting import figure
 
     fig = figure(
@@ -100,18 +109,23 @@ def speedup_figure(data: SpeedupLines):
         height=360,
         tools="pan,wheel_zoom,box_zoom,reset,save",
     )
-    # Three renderers whatever the number of sizes (all lines, all markers, the ideal):
-    # each renderer is a dozen Bokeh models that every session builds and sends.
+    # Two renderers whatever the number of sizes: every line (the sizes', then the
+    # ideal, dashed) in one, every marker in the other. Each renderer is a handful of
+    # Bokeh models that every session builds and sends, and `figure`'s glyph methods
+    # add selection and muted copies of each glyph that a plot without selections
+    # never shows; renderers built here leave them to the browser's defaults.
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(data.lines))]
     lines = ColumnDataSource(
         {
-            "xs": [list(w) for _, w, _ in data.lines],
-            "ys": [list(s) for _, _, s in data.lines],
-            "color": colors,
-            "size": [label for label, _, _ in data.lines],
+            "xs": [list(w) for _, w, _ in data.lines] + [list(data.ideal[0])],
+            "ys": [list(s) for _, _, s in data.lines] + [list(data.ideal[1])],
+            "color": [*colors, "gray"],
+            "dash": ["solid"] * len(data.lines) + ["dashed"],
+            "size": [label for label, _, _ in data.lines] + ["ideal"],
         }
     )
-    fig.multi_line("xs", "ys", source=lines, color="color", line_width=2, legend_field="size")
+    glyph = MultiLine(xs="xs", ys="ys", line_color="color", line_dash="dash", line_width=2)
+    drawn = GlyphRenderer(data_source=lines, glyph=glyph)
     points = ColumnDataSource(
         {
             "workers": [w for _, ws, _ in data.lines for w in ws],
@@ -120,15 +134,15 @@ def speedup_figure(data: SpeedupLines):
             "color": [c for c, (_, ws, _) in zip(colors, data.lines, strict=True) for _ in ws],
         }
     )
-    dots = fig.scatter("workers", "speedup", source=points, color="color", size=6)
-    fig.line(
-        list(data.ideal[0]),
-        list(data.ideal[1]),
-        color="gray",
-        line_dash="dashed",
-        line_width=2,
-        legend_label="ideal",
+    marker = Scatter(x="workers", y="speedup", size=6, fill_color="color", line_color="color")
+    dots = GlyphRenderer(data_source=points, glyph=marker)
+    fig.renderers.extend([drawn, dots])
+    legend = Legend(
+        items=[LegendItem(label={"field": "size"}, renderers=[drawn])],
+        location="top_left",
+        title="size",
     )
+    fig.add_layout(legend)
     fig.add_tools(
         HoverTool(
             renderers=[dots],
@@ -136,8 +150,6 @@ def speedup_figure(data: SpeedupLines):
         )
     )
     fig.xaxis.ticker = FixedTicker(ticks=list(data.ticks))
-    fig.legend.location = "top_left"
-    fig.legend.title = "size"
     fig.toolbar.logo = None
     return fig
 

@@ -102,7 +102,7 @@ class RecommendationsView(View):
         )
 
     def __panel__(self):
-        widgets = pn.Row(  # 4 x 220 px: fits the main area beside the template's sidebar
+        widgets = pn.Row(  # 4 x 220 px: fits the main area beside the sidebar
             pn.widgets.FloatInput.from_param(self.param.target, label="Target size", width=220),
             pn.widgets.FloatInput.from_param(self.param.deadline, label="Deadline (s)", width=220),
             pn.widgets.FloatInput.from_param(self.param.budget, label="Budget per run", width=220),

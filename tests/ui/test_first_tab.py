@@ -29,11 +29,12 @@ def test_overview_plot_shows_every_size_and_the_ideal_on_whole_worker_ticks(exam
     assert set(dask_runs(records)["n_workers"].astype(int)) <= set(ticks)
     assert all(float(t).is_integer() for t in ticks)
     (source,) = {line.data_source for line in fig.renderers if isinstance(line.glyph, MultiLine)}
-    assert source.data["size"] == [label for label, _, _ in data.lines]
-    # The legend: one entry per size (grouped by the browser from the "size" column),
-    # then the ideal.
-    labels = [item.label for item in fig.legend[0].items]
-    assert labels[0].field == "size" and labels[-1].value == "ideal"
+    assert source.data["size"] == [label for label, _, _ in data.lines] + ["ideal"]
+    assert source.data["dash"][-1] == "dashed" and set(source.data["dash"][:-1]) == {"solid"}
+    # The legend: one entry per size, then the ideal (grouped by the browser from the
+    # "size" column, in order).
+    (item,) = fig.legend[0].items
+    assert item.label.field == "size"
 
 
 def test_overview_without_runs_says_so(example_results):

@@ -329,18 +329,19 @@ def test_memory_limit_line_is_inside_the_axis(example_results):
     assert time.y_range.start > 0.01  # fitted to the figures, not the band's floor
 
 
-def test_the_served_layout_is_a_template_with_filters_in_the_sidebar(example_results):
-    template = App(results=example_results, studies=["train-blocks8"], live=False).template()
-    assert isinstance(template, pn.template.BootstrapTemplate)
-    assert template.title == "Scaling Workbook"
-    labels = {w.name for w in pn.Column(*template.sidebar).select(pn.widgets.Widget)}
+def test_the_served_page_has_a_title_bar_filters_in_the_sidebar_and_every_tab(example_results):
+    page = App(results=example_results, studies=["train-blocks8"], live=False).page()
+    titles = [p.object for p in page.select(pn.pane.HTML) if "sw-title" in p.css_classes]
+    assert len(titles) == 1 and "Scaling Workbook" in titles[0]
+    (sidebar,) = [c for c in page.select(pn.Column) if "sw-sidebar" in c.css_classes]
+    labels = {w.name for w in sidebar.select(pn.widgets.Widget)}
     assert {"Studies", "Workload", "Backend", "Status"} <= labels
-    tabs = pn.Column(*template.main).select(pn.Tabs)
+    tabs = page.select(pn.Tabs)
     assert len(tabs) == 1 and list(tabs[0]._names) == list(TABS)
 
 
-def test_template_escapes_a_refused_study_name(example_results):
+def test_the_page_escapes_a_refused_study_name(example_results):
     app = App(results=example_results, studies=["<img src=x onerror=alert(1)>"], live=False)
-    main = pn.Column(*app.template().main)
+    main = app.page()
     notices = [p.object for p in main.select(pn.pane.HTML) if "No study" in p.object]
     assert notices and "<img" not in notices[0] and "&lt;img" in notices[0]

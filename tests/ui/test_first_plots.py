@@ -1,0 +1,57 @@
+"""First plots first: the work a page holds back waits only for sessions still waiting."""
+
+from bokeh.document import Document
+
+from scaling_lib.dashboard.first_plots import FirstPlots
+
+
+def test_a_session_waits_from_its_page_until_its_browser_has_drawn_it():
+    plots = FirstPlots(patience_s=5.0)
+    a, b = Document(), Document()
+    plots.started(a)
+    plots.started(b)
+    assert plots.waiting() == 2
+    ran = []
+    plots._waiting.pop(id(b))  # b drawn earlier
+    plots.drawn(a, lambda: ran.append("a"))
+    assert plots.waiting() == 0 and ran == ["a"]  # nobody else waiting: at once
+
+
+def test_a_session_whose_browser_never_draws_stops_counting_after_the_patience():
+    plots = FirstPlots(patience_s=5.0)
+    doc = Document()
+    plots.started(doc)
+    since = plots._waiting[id(doc)]
+    assert plots.waiting(now=since + 4.9) == 1
+    assert plots.waiting(now=since + 5.1) == 0  # a tab closed while loading
+
+
+def test_drawn_for_a_page_built_outside_a_server_runs_at_once():
+    plots = FirstPlots()
+    ran = []
+    plots.drawn(None, lambda: ran.append(True))  # a notebook or a test: no session
+    assert ran == [True]
+
+
+def test_held_back_work_runs_once_the_last_waiting_session_has_drawn():
+    import asyncio
+
+    plots = FirstPlots(check_ms=20, patience_s=30.0)
+    first, second = Document(), Document()
+    ran = []
+
+    async def burst():
+        plots.started(first)
+        plots.started(second)
+        plots.drawn(first, lambda: ran.append("first"))
+        await asyncio.sleep(0.2)
+        held = list(ran)  # second still waiting: nothing ran
+        plots.drawn(second, lambda: ran.append("second"))  # nobody waiting: runs at once
+        for _ in range(100):  # the held work's next check runs it
+            if "first" in ran:
+                break
+            await asyncio.sleep(0.02)
+        return held
+
+    assert asyncio.run(burst()) == []
+    assert ran == ["second", "first"]

@@ -1,6 +1,6 @@
 """How fast is the dashboard on a large store? Load and re-render times in a real browser.
 
-    python benchmarks/dashboard.py [--records 10000] [--loads 3] [--sessions 10]
+    python benchmarks/dashboard.py [--records 10000] [--loads 3] [--sessions 10] [--rounds 3]
 
 Builds a results store of ``--records`` records in 20 studies (copies of the committed
 example study's measured records, many repeats per point: a load test of the dashboard,
@@ -9,14 +9,20 @@ Playwright. Prints the median of ``--loads`` page loads from navigation to the f
 plot visible (target: at most 2 s), and the median time for a widget change (the
 Recommendations target size) to re-render the options table (target: 300 ms).
 
-Then a team sharing one server: ``--sessions`` browser sessions (separate browser
-contexts) open the same study of ``--records`` records at once, on a fresh server
-warmed by one earlier visit. Prints each session's time from navigation to its first
-plot visible (median and worst; target: worst at most 3 s) and the server process's
-resident memory before and after (target: under 50 MB more per extra session). The
-browser runs on the same machine as the server, so both share its cores, and with
-whatever else runs there: the load average is printed at the start and after each
-part, so every figure says what it ran beside.
+Then a team sharing one server (``dashboard_team``): rounds of ``--sessions`` sessions
+opening the same study of ``--records`` records at once, on a fresh server warmed by
+one earlier visit, with the server on a core of its own and the clients on the others.
+All but one are viewers that ask the server for what a browser asks for without
+drawing (``dashboard_viewers``); the last is a real Chromium. Prints that browser's
+time from navigation to its first plot visible (target: worst at most 3 s), when its
+page was complete, and the server's resident memory with the round's sessions open
+(target: under 50 MB more per session).
+
+Last, the same ``--sessions`` sessions as Chromiums all on this machine, as they share
+its cores with the server and each other, beside the same browsers on an app that is
+one Bokeh figure: the floor this machine sets for that many browsers at once. The load
+average is printed at the start and after each part, so every figure says what it ran
+beside.
 """
 
 from __future__ import annotations

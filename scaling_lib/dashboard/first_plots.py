@@ -13,7 +13,7 @@ of it before its browser can draw anything. Most of a page is not needed for tha
 plot: the sidebar's filters and the headers of tabs not yet opened. ``FirstPlots`` holds
 that part back while any session in the process is still waiting for its first plot (its
 page built, its browser not yet drawn), so a burst of visitors is served first plots
-first. A visitor on a quiet server sees the rest about a tenth of a second after the plot.
+first. A visitor on a quiet server gets the rest as soon as its page is drawn.
 
 A session whose browser never draws (a tab closed while loading) stops counting as
 waiting after ``patience_s``; no held-back work waits longer than that either.

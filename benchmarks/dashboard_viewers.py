@@ -152,7 +152,14 @@ async def viewer_session(
         if header.get("msgtype") == "PULL-DOC-REPLY":
             break
     seconds = time.perf_counter() - start
-    ids = dict(zip(script_ids, model_ids(content), strict=False))
+    ours = model_ids(content)
+    if len(ours) != len(script_ids):
+        # The ids are mapped by their order in the document: only the same page maps.
+        raise RuntimeError(
+            f"this session's document has {len(ours)} models, the recorded one "
+            f"{len(script_ids)}: the recorded messages do not apply to it"
+        )
+    ids = dict(zip(script_ids, ours, strict=True))
     for message in script:
         for frame in remapped(message, ids):
             await socket.write_message(frame)

@@ -18,7 +18,6 @@ A spec with a ``dataset`` has it described and checked before anything is writte
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import uuid
 import warnings
@@ -29,16 +28,14 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-import psutil
 import yaml
 from dask.utils import format_bytes
 
 from .clusters import ClusterSession, open_cluster, oversubscribed
 from .datasets import check_same_dataset
-from .errors import ClusterError, SpecError, StoreError
+from .errors import ClusterError, StoreError
 from .measure import (
     MEASUREMENT_FIELDS,
-    calibrate_host,
     measure_baseline_run,
     measure_dask_run,
 )
@@ -46,6 +43,14 @@ from .plan import Point, pending_points
 from .provenance import provenance
 from .spec import StudySpec, load_spec
 from .store import DEFAULT_RESULTS, SCHEMA_VERSION, ResultsStore
+from .sweep_guards import (
+    PointTimeout,
+    calibrate_once,
+    call_with_timeout,
+    check_sizes_fit,
+    classify_failure,
+    input_bytes,
+)
 from .traces import save_trace
 from .workloads import Workload, get_workload
 from .workloads.dataset import DatasetWorkload, dataset_fields
@@ -76,10 +81,6 @@ class SweepSummary:
         )
 
 
-class PointTimeout(Exception):
-    """A call ran past the spec's per-point timeout."""
-
-
 def run_study(
     spec: StudySpec | Mapping[str, Any] | str,
     *,
@@ -97,7 +98,7 @@ def run_study(
         workload = DatasetWorkload.for_sizes(workload, spec.dataset, spec.sizes)
         if store.has_study(spec.study):
             check_same_dataset(store.records(spec.study), workload.info)
-    _check_sizes_fit(spec, workload, log)
+    check_sizes_fit(spec, workload, log)
     todo, skipped = pending_points(
         spec, store, has_baseline=workload.has_baseline, retry_failed=retry_failed
     )
@@ -105,7 +106,7 @@ def run_study(
         study=spec.study, results=store.root, planned=len(todo) + skipped, skipped=skipped
     )
     store.save_spec(spec.study, yaml.safe_dump(spec.to_dict(), sort_keys=False))
-    _calibrate_once(spec, store, log)
+    calibrate_once(spec, store, log)
     started = time.perf_counter()
     runner = _PointRunner(spec, workload, store, run_id=uuid.uuid4().hex[:12])
 
@@ -192,11 +193,11 @@ class _PointRunner:
         try:
             with session.confined():
                 preparing = time.perf_counter()
-                inputs = _call_with_timeout(timeout, wl.prepare, session.client, size, params)
+                inputs = call_with_timeout(timeout, wl.prepare, session.client, size, params)
                 built = wl.build(session.client, inputs, size, params)
                 self.prepare_s = time.perf_counter() - preparing
                 for repeat in range(-self.spec.warmup, self.spec.repeats):
-                    measurement = _call_with_timeout(
+                    measurement = call_with_timeout(
                         timeout,
                         measure_dask_run,
                         session.client,
@@ -214,7 +215,7 @@ class _PointRunner:
                         record["trace_file"] = self._save_trace(point, repeat, tracer)
                         records.append(record)
         except Exception as exc:
-            status, error_type = _classify(exc, session, started)
+            status, error_type = classify_failure(exc, session, started)
             records.append(
                 self._record(
                     point,
@@ -236,9 +237,9 @@ class _PointRunner:
         records: list[dict] = []
         wl, size, params = self.workload, point.size, self.params
         try:
-            inputs = _call_with_timeout(self.spec.timeout_s, wl.baseline_inputs, size, params)
+            inputs = call_with_timeout(self.spec.timeout_s, wl.baseline_inputs, size, params)
             for repeat in range(-self.spec.warmup, self.spec.repeats):
-                measurement = _call_with_timeout(
+                measurement = call_with_timeout(
                     self.spec.timeout_s, measure_baseline_run, wl, inputs, size, params
                 )
                 if repeat >= 0:
@@ -337,7 +338,7 @@ class _PointRunner:
             "prepare_s": self.prepare_s if session else None,
             # The workload's own accounting of its input: what per-worker memory is
             # modelled against (analysis.memory).
-            "input_bytes": _input_bytes(self.workload, point.size, point.params),
+            "input_bytes": input_bytes(self.workload, point.size, point.params),
             **dataset_fields(self.workload, point.size),
         }
         record.update(measurement or dict.fromkeys(MEASUREMENT_FIELDS))
@@ -350,98 +351,3 @@ class _PointRunner:
             versions=prov["versions"],
         )
         return record
-
-
-def _input_bytes(workload: Workload, size: float, params: Mapping[str, Any]) -> int | None:
-    try:
-        value = workload.input_bytes(size, params)
-    except Exception:  # a custom workload's accounting failing must not lose the run
-        return None
-    return int(value) if value is not None and value > 0 else None
-
-
-def _call_with_timeout(timeout: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` in a helper thread; raise PointTimeout if it outlives ``timeout``.
-
-    A thread cannot be killed: after a timeout the caller restarts the cluster, which
-    makes a Dask computation in that thread fail and the thread end.
-    """
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="scaling-lib-measure", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise PointTimeout(f"ran past the per-point timeout of {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
-def _classify(exc: BaseException, session: ClusterSession, since: float) -> tuple[str, str]:
-    """(status, error type) for a failed point."""
-    from distributed import KilledWorker
-
-    if isinstance(exc, PointTimeout):
-        return "timeout", "PointTimeout"
-    if isinstance(exc, MemoryError):
-        return "oom", "MemoryError"
-    if isinstance(exc, KilledWorker):
-        # The message is the same for every kind of death; the scheduler's event log
-        # tells an out-of-memory restart apart.
-        with contextlib.suppress(Exception):
-            events = session.client.get_events("worker-restart-memory")
-            if any(ts >= since - 1 for ts, _ in events):
-                return "oom", "KilledWorker"
-        return "worker-lost", "KilledWorker"
-    return "failed", type(exc).__name__
-
-
-def _calibrate_once(
-    spec: StudySpec, store: ResultsStore, log: Callable[[str], None] | None
-) -> None:
-    """Measure this host's ceilings once per study, for the roofline (local clusters only:
-    a remote cluster's hosts are not this one)."""
-    if not spec.calibrate or spec.cluster.backend not in ("local", "cuda"):
-        return
-    if store.load_json(spec.study, "calibration") is not None:
-        return
-    calibration = calibrate_host()
-    calibration["host"] = provenance()["host"]
-    store.save_json(spec.study, "calibration", calibration)
-    if log:
-        log(
-            f"calibrated this host: {calibration['peak_flops_per_core'] / 1e9:.1f} GFLOP/s per "
-            f"core, {calibration['bandwidth_bytes_s'] / 1e9:.1f} GB/s memory bandwidth"
-        )
-
-
-def _check_sizes_fit(
-    spec: StudySpec, workload: Workload, log: Callable[[str], None] | None
-) -> None:
-    """Refuse sizes whose inputs exceed this host's memory (local clusters only)."""
-    if spec.cluster.backend not in ("local", "cuda"):
-        return
-    host_memory = psutil.virtual_memory().total
-    for i, size in enumerate(spec.sizes):
-        needed = workload.input_bytes(size, spec.params)
-        if needed is None:
-            continue
-        if needed > host_memory:
-            raise SpecError(
-                f"sizes[{i}]",
-                f"{size:g} {workload.size_unit} needs about {format_bytes(needed)} of input, "
-                f"more than this host's {format_bytes(host_memory)} of memory",
-            )
-        cluster_memory = min(spec.workers) * spec.memory_limit
-        if needed > 0.5 * cluster_memory and log is not None:
-            log(
-                f"note: size {size:g} needs about {format_bytes(needed)} of input, over half of "
-                f"{min(spec.workers)} x {format_bytes(spec.memory_limit)}: expect spilling"
-            )

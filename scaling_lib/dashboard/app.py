@@ -181,16 +181,15 @@ class App(Viewer):
 
         Unopened tabs hold an empty Column, so a new session pays for one view instead
         of ten (building all ten was about a third of a session's server CPU); opening
-        a tab puts its view in its Column.
+        a tab puts its view in its Column. ``first_only`` leaves the other tabs out, for
+        the served page to append once its first plot is drawn (``page``).
         """
         first, *others = TABS
+        wide = {"sizing_mode": "stretch_width"}
+        holders = [] if first_only else [(name, pn.Column(**wide)) for name in others]
         tabs = pn.Tabs(
             (first, self.views[first]),
-            *(
-                []
-                if first_only
-                else [(name, pn.Column(sizing_mode="stretch_width")) for name in others]
-            ),
+            *holders,
             dynamic=True,
             sizing_mode="stretch_width",
             name="tabs",

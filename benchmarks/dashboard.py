@@ -247,7 +247,10 @@ def measure_sessions(results: Path, study: str, n: int, records: int) -> None:
         url = f"http://127.0.0.1:{port}/app?study={study}"
         warm, times, before, after = asyncio.run(_sessions(url, n, usage))
     # The control: the same browsers on an app that is one Bokeh figure, on this machine.
-    with serve_one_figure(Path(tempfile.mkdtemp(prefix="scaling-lib-control-"))) as (_, port):
+    with (
+        tempfile.TemporaryDirectory(prefix="scaling-lib-control-") as folder,
+        serve_one_figure(Path(folder)) as (_, port),
+    ):
         url = f"http://127.0.0.1:{port}/one_figure"
         _, control, _, _ = asyncio.run(_sessions(url, n, lambda: (0, 0.0, 0.0)))
     mib = 2**20

@@ -184,12 +184,9 @@ class App(Viewer):
         a tab puts its view in its Column. ``first_only`` leaves the other tabs out, for
         the served page to append once its first plot is drawn (``page``).
         """
-        first, *others = TABS
-        wide = {"sizing_mode": "stretch_width"}
-        holders = [] if first_only else [(name, pn.Column(**wide)) for name in others]
         tabs = pn.Tabs(
-            (first, self.views[first]),
-            *holders,
+            (TABS[0], self.views[TABS[0]]),
+            *([] if first_only else _unopened_tabs()),
             dynamic=True,
             sizing_mode="stretch_width",
             name="tabs",
@@ -255,11 +252,11 @@ class App(Viewer):
             styles={"background": HEADER_COLOR},
         )
         tabs = self.tabs(first_only=True)
-        main = pn.Column(self._notice(), tabs, sizing_mode="stretch_width", css_classes=["sw-main"])
+        main = pn.Column(self._notice(), tabs, sizing_mode="stretch_width")
 
         def rest() -> None:
             filters.objects = [self.filters(pn.Column)]
-            tabs.extend([(name, pn.Column(sizing_mode="stretch_width")) for name in TABS[1:]])
+            tabs.extend(_unopened_tabs())
 
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
@@ -272,6 +269,11 @@ class App(Viewer):
             sizing_mode="stretch_width",
             margin=0,
         )
+
+
+def _unopened_tabs() -> list[tuple[str, pn.Column]]:
+    """Every tab but the Overview, each an empty Column until first opened (``tabs``)."""
+    return [(name, pn.Column(sizing_mode="stretch_width")) for name in TABS[1:]]
 
 
 def write_report(study: str, results: str, path: str | Path) -> Path:

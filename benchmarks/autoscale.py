@@ -2,7 +2,7 @@
 
     python benchmarks/autoscale.py [--profile 1@10,4@80,1@10] [--min 1] [--max 2] [--runs 1]
 
-Runs the autoscaling experiment (``scaling_lib.autoscale``: the same bursty open-loop
+Runs the autoscaling experiment (``scaling_lib.run.autoscale``: the same bursty open-loop
 request load on a fixed and on an adaptive LocalCluster, worker counts from the
 scheduler's own add/remove-worker events) in a temporary store, and prints per run:
 the adaptive cluster's worker-seconds over the fixed one's (below 1: adapting saved
@@ -19,7 +19,7 @@ import argparse
 import statistics
 import tempfile
 
-from scaling_lib.autoscale import run_autoscale_experiment
+from scaling_lib.run.autoscale import run_autoscale_experiment
 
 
 def main() -> int:

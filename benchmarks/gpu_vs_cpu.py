@@ -18,9 +18,9 @@ import os
 import subprocess
 import sys
 
-from scaling_lib.clusters import gpu_count
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.clusters import gpu_count
+from scaling_lib.run.sweep import run_study
+from scaling_lib.store.records import ResultsStore
 
 
 def main() -> int:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from scaling_lib.clusters import gpu_count
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.clusters import gpu_count
+from scaling_lib.run.sweep import run_study
+from scaling_lib.store.records import ResultsStore
 
 
 def main() -> int:

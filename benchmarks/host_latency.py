@@ -33,8 +33,8 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from scaling_lib.clusters import open_cluster  # noqa: E402
-from scaling_lib.spec import ClusterSpec  # noqa: E402
+from scaling_lib.run.clusters import open_cluster  # noqa: E402
+from scaling_lib.spec.study import ClusterSpec  # noqa: E402
 
 FILE = "host-latency.json"
 

@@ -3,7 +3,7 @@
     python benchmarks/measure_sim_graphs.py --results /tmp/simgraphs [--quick]
 
 One study per graph (``sim-sleep-tree``, ...; ``-quick`` appended with ``--quick``),
-each through ``scaling_lib.sweep.run_study``: single-thread workers, 1 GiB each, one
+each through ``scaling_lib.run.sweep.run_study``: single-thread workers, 1 GiB each, one
 warm-up, no baseline or calibration, task traces on. ``--quick`` measures 1, 2 and 4
 workers once; the default 1, 2, 4, 8 and 16 workers three times. Points already in the
 results store are skipped (run_study resumes), so a killed measurement continues.
@@ -11,7 +11,7 @@ results store are skipped (run_study resumes), so a killed measurement continues
 Prints, per graph and worker count, the median measured wall time, its speed-up over
 one worker, the sleep-only floor (``max(sleep_total / workers, critical_path)``), the
 task count and the bytes moved between workers; then, per graph, the rows of one trace
-(``scaling_lib.traces.load_trace``) to show the traces exist. The sleeps release the GIL,
+(``scaling_lib.store.traces.load_trace``) to show the traces exist. The sleeps release the GIL,
 so 16 worker processes really run in parallel on a 2-core host; what is left above the
 floor is Dask's own per-task cost, which does compete for the 2 cores.
 """
@@ -28,9 +28,9 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # `benchmarks` is a namespace package under the root; the
     sys.path.insert(0, str(_ROOT))  # workers (spawned) inherit this path
 
-from scaling_lib.store import ResultsStore  # noqa: E402
-from scaling_lib.sweep import run_study  # noqa: E402
-from scaling_lib.traces import load_trace  # noqa: E402
+from scaling_lib.run.sweep import run_study  # noqa: E402
+from scaling_lib.store.records import ResultsStore  # noqa: E402
+from scaling_lib.store.traces import load_trace  # noqa: E402
 
 MB = 1_000_000
 

@@ -22,12 +22,12 @@ import tempfile
 import time
 
 from scaling_lib import ClusterSpec, get_workload, load_spec, workload
-from scaling_lib.clusters import open_cluster
-from scaling_lib.measure import measure_dask_run
-from scaling_lib.plan import plan_points
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import _PointRunner
-from scaling_lib.trace_capture import RunTracer
+from scaling_lib.run.clusters import open_cluster
+from scaling_lib.run.measure import measure_dask_run
+from scaling_lib.run.plan import plan_points
+from scaling_lib.run.sweep import _PointRunner
+from scaling_lib.run.trace_capture import RunTracer
+from scaling_lib.store.records import ResultsStore
 
 
 def _one(i: int) -> int:

@@ -56,11 +56,11 @@ from scaling_lib.analysis.fit import fit_ernest  # noqa: E402
 from scaling_lib.analysis.laws import fit_amdahl  # noqa: E402
 from scaling_lib.analysis.predict import fit_time_model  # noqa: E402
 from scaling_lib.errors import AnalysisError  # noqa: E402
-from scaling_lib.simulate.calibrate import calibrate, cpu_fraction_of  # noqa: E402
-from scaling_lib.simulate.predict import what_if  # noqa: E402
-from scaling_lib.store import ResultsStore  # noqa: E402
-from scaling_lib.sweep import run_study  # noqa: E402
-from scaling_lib.traces import load_traces  # noqa: E402
+from scaling_lib.run.sweep import run_study  # noqa: E402
+from scaling_lib.simulate.constants import cpu_fraction_of, measure_constants  # noqa: E402
+from scaling_lib.simulate.replay import what_if  # noqa: E402
+from scaling_lib.store.records import ResultsStore  # noqa: E402
+from scaling_lib.store.traces import load_traces  # noqa: E402
 
 HOST_SLEEPS = (0.0, 0.01, 0.03, 0.1)
 
@@ -154,15 +154,15 @@ def predict_study(
     train = df[df["n_workers"].isin(train_workers)]
     train_traces = {k: v for k, v in traces.items() if k[0] in set(train["point_id"])}
     walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in train.itertuples()}
-    cal = calibrate(list(train_traces.values()), [walls[k] for k in train_traces])
+    cal = measure_constants(list(train_traces.values()), [walls[k] for k in train_traces])
     law, ernest = _fits(train)
     for size, at_size in df.groupby("size"):
         source_p = max(p for p in train_workers if p in set(at_size["n_workers"]))
         source = at_size[at_size["n_workers"] == source_p]
         runs = _runs(df, traces, source)
         threads = int(source["threads_per_worker"].iloc[0])
-        # As StudyReplayer: per-task costs from the replayed point, network from all.
-        point_cal = calibrate(
+        # As WhatIfModel: per-task costs from the replayed point, network from all.
+        point_cal = measure_constants(
             [t for t, _ in runs], [w for _, w in runs], cpu_fraction_of(source)
         ).with_network_of(cal)
         task_s = (
@@ -218,13 +218,13 @@ def replay_study(store, study, rows_out):
         warnings.simplefilter("ignore")
         traces = load_traces(df, results=store)
     walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in df.itertuples()}
-    cal = calibrate(list(traces.values()), [walls[k] for k in traces])
+    cal = measure_constants(list(traces.values()), [walls[k] for k in traces])
     for (size, p), rows in df.groupby(["size", "n_workers"]):
         runs = _runs(df, traces, rows)
         if not runs:
             continue
         truth = float(rows["wall_s"].median())
-        point_cal = calibrate(
+        point_cal = measure_constants(
             [t for t, _ in runs], [w for _, w in runs], cpu_fraction_of(rows)
         ).with_network_of(cal)
         threads = int(rows.threads_per_worker.iloc[0])

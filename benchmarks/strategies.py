@@ -16,8 +16,8 @@ import argparse
 import tempfile
 
 from scaling_lib.analysis.ai_workloads import strategy_table
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.sweep import run_study
+from scaling_lib.store.records import ResultsStore
 
 
 def main() -> int:

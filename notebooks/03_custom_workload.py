@@ -36,7 +36,7 @@ import numpy as np
 
 import scaling_lib as sl
 from scaling_lib import WorkDone, workload
-from scaling_lib import notebook_views as nv
+from scaling_lib.notebook.parameters import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 
@@ -89,7 +89,7 @@ nv.records_table(df)
 
 # %%
 from scaling_lib.analysis.bottlenecks import diagnose
-from scaling_lib.dashboard import plots
+from scaling_lib.present import plots
 
 nv.findings(diagnose(df))
 

@@ -43,8 +43,8 @@ results: str = "../data/results"  # results store
 import pandas as pd
 
 import scaling_lib as sl
-from scaling_lib import notebook_views as nv
 from scaling_lib.analysis.ai_workloads import strategy_table
+from scaling_lib.notebook.parameters import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 studies, summaries = [], []
@@ -81,7 +81,7 @@ df = pd.concat([sl.load_results(results, s) for s in studies], ignore_index=True
 nv.strategy_table(strategy_table(df))
 
 # %%
-from scaling_lib.dashboard import ai_plots
+from scaling_lib.present import ai_plots
 
 ai_plots.strategy_time(df)
 

@@ -39,9 +39,9 @@ results: str = "../data/results"  # results store
 
 # %%
 import scaling_lib as sl
-from scaling_lib import notebook_views as nv
 from scaling_lib.analysis.ai_workloads import latency_table
-from scaling_lib.dashboard import ai_plots
+from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.present import ai_plots
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 
@@ -69,7 +69,7 @@ ai_plots.latency(df)
 # ## Autoscaling under a burst
 
 # %%
-from scaling_lib.autoscale import run_autoscale_experiment
+from scaling_lib.run.autoscale import run_autoscale_experiment
 
 doc = None
 if autoscale:

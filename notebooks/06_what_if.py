@@ -45,8 +45,8 @@ stream_workers: int = 16  # worker count whose simulated task stream is drawn
 
 # %%
 import scaling_lib as sl
-from scaling_lib import notebook_views as nv
-from scaling_lib import what_if_views as wv
+from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook.parameters import what_if_views as wv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 store = sl.ResultsStore(results)
@@ -56,7 +56,7 @@ if spec:
     if not wv.has_traces(store.load(study)):  # none recorded yet, or none traced
         # Cluster lines (dashboard links) are gone once the run ends: keep them out.
         traced_first = sl.run_study(spec, results=results, log=[].append)
-sim = sl.simulate_study(
+sim = sl.what_if_study(
     study,
     results=store,
     workers=workers,

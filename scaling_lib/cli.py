@@ -29,8 +29,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .errors import ScalingLibError
-from .store import DEFAULT_RESULTS
+from scaling_lib.errors import ScalingLibError
+from scaling_lib.store.records import DEFAULT_RESULTS
 
 __all__ = ["main"]
 
@@ -135,7 +135,9 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="an instance vCPU's speed relative to a core here (default 1.0)",
     )
-    rec.add_argument("--catalog", help="instance catalog YAML (default data/instances.yaml)")
+    rec.add_argument(
+        "--catalog", help="instance catalog YAML (default: the one shipped with the package)"
+    )
     rec.add_argument("--provider", help="only these clouds of the catalog, e.g. aws,gcp")
     rec.add_argument("--top", type=int, default=12, help="options to print")
     rec.add_argument("--results", default=DEFAULT_RESULTS)
@@ -177,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from scaling_lib.run.batch import run_batch
 
     outcomes = run_batch(args.specs, results=args.results)
     for o in outcomes:
@@ -189,7 +191,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .dashboard.app import default_results, serve
+    from scaling_lib.dashboard.app import default_results, serve
 
     results = args.results or default_results()
     if args.address not in ("127.0.0.1", "localhost", "::1"):
@@ -211,7 +213,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .dashboard.app import write_report
+    from scaling_lib.dashboard.app import write_report
 
     path = write_report(args.study, args.results, args.html)
     print(f"wrote {path} (self-contained: open it from disk, no server needed)")
@@ -219,8 +221,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis.report import analyze_study
-    from .presentation import analysis_text, full_dataset_text
+    from scaling_lib.analysis.report import analyze_study
+    from scaling_lib.present.analysis import analysis_text, full_dataset_text
 
     store, df = _study_frame(args.results, args.study)
     result = analyze_study(df, store.load_json(args.study, "calibration"))
@@ -229,10 +231,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if result.get("full_dataset"):
         text += "\n\n" + full_dataset_text(result["full_dataset"])
     if not args.json and "targets" in result["simulation"]:
-        from .what_if import simulation_text
+        from scaling_lib.simulate.what_if import what_if_text
 
         text += "\n\nWhat-if (the measured task graph replayed on more workers)\n"
-        text += simulation_text(result["simulation"])
+        text += what_if_text(result["simulation"])
     elif not args.json:
         text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
     print(json.dumps(result, indent=2) if args.json else text)
@@ -241,24 +243,24 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _simulation_section(store, study: str, df) -> dict:
     """``analyze``'s simulation: the traced graph at 2-64 workers, or why there is none."""
-    from .errors import AnalysisError, StoreError
-    from .what_if import simulate_study
+    from scaling_lib.errors import AnalysisError, StoreError
+    from scaling_lib.simulate.what_if import what_if_study
 
     # Dask runs only: a baseline record's worker count is 0.
     measured = {int(p) for p in df.get("n_workers", ()) if p == p and p >= 1}
     targets = sorted(measured | {2, 4, 8, 16, 32, 64})
     try:
-        return simulate_study(study, store, workers=targets).to_dict()
+        return what_if_study(study, store, workers=targets).to_dict()
     except (StoreError, AnalysisError) as exc:
         return {"unavailable": str(exc)}
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from .analysis.recommend import recommend
-    from .analysis.report import recommendation_dict
-    from .catalog import load_catalog, only_providers
-    from .errors import SpecError
-    from .presentation import recommendation_text
+    from scaling_lib.analysis.catalog import load_catalog, only_providers
+    from scaling_lib.analysis.recommend import recommend
+    from scaling_lib.analysis.report import recommendation_dict
+    from scaling_lib.errors import SpecError
+    from scaling_lib.present.analysis import recommendation_text
 
     for name in ("size", "deadline", "budget", "core_speed"):
         value = getattr(args, name)
@@ -269,7 +271,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     df = pd.concat([_study_frame(args.results, s)[1] for s in args.study], ignore_index=True)
     size = args.size
     if size is None:  # a dataset study targets its full dataset; recommend() says so
-        from .analysis.dataset_target import full_dataset_target
+        from scaling_lib.analysis.dataset_target import full_dataset_target
 
         target = full_dataset_target(df)
         if target is None:
@@ -297,8 +299,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .errors import SpecError
-    from .what_if import simulate_study, simulation_text
+    from scaling_lib.errors import SpecError
+    from scaling_lib.simulate.what_if import what_if_study, what_if_text
 
     workers = []
     for item in args.workers.split(","):
@@ -312,10 +314,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.size is not None and not args.size > 0:
         raise SpecError("--size", f"must be positive, got {args.size:g}")
     bandwidth = _rate(args.bandwidth) if args.bandwidth else None
-    sim = simulate_study(
+    sim = what_if_study(
         args.study, args.results, workers=workers, size=args.size, bandwidth_Bps=bandwidth
     ).to_dict()
-    print(json.dumps(sim, indent=2) if args.json else simulation_text(sim))
+    print(json.dumps(sim, indent=2) if args.json else what_if_text(sim))
     return 0
 
 
@@ -323,7 +325,7 @@ def _rate(text: str) -> float:
     """Bytes per second from '10Gbit/s', '1.25GB/s', '500MiB/s' or a plain number."""
     from dask.utils import parse_bytes
 
-    from .errors import SpecError
+    from scaling_lib.errors import SpecError
 
     raw = text.strip().removesuffix("/s")
     try:
@@ -338,11 +340,11 @@ def _rate(text: str) -> float:
 
 def _replayer(results: str, study: str, size: float):
     """The study's traced graph at ``size`` for ``recommend``, or None (said on stderr)."""
-    from .errors import AnalysisError, StoreError
-    from .what_if import StudyReplayer
+    from scaling_lib.errors import AnalysisError, StoreError
+    from scaling_lib.simulate.what_if import WhatIfModel
 
     try:
-        return StudyReplayer(study, results, size=size)
+        return WhatIfModel(study, results, size=size)
     except (StoreError, AnalysisError) as exc:
         print(
             f"scaling-lib: note: no simulation beyond the measured workers: {exc}", file=sys.stderr
@@ -353,10 +355,10 @@ def _replayer(results: str, study: str, size: float):
 def _cmd_autoscale(args: argparse.Namespace) -> int:
     import yaml
 
-    from .autoscale import run_autoscale_experiment
-    from .errors import SpecError
-    from .presentation import autoscale_text
-    from .store import check_study_name
+    from scaling_lib.errors import SpecError
+    from scaling_lib.present.analysis import autoscale_text
+    from scaling_lib.run.autoscale import run_autoscale_experiment
+    from scaling_lib.store.records import check_study_name
 
     check_study_name(args.study)
     params = {}
@@ -379,15 +381,15 @@ def _cmd_autoscale(args: argparse.Namespace) -> int:
 
 
 def _study_frame(results: str, study: str):
-    from .store import ResultsStore
+    from scaling_lib.store.records import ResultsStore
 
     store = ResultsStore(results)
     return store, store.load_study(study)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .spec import load_spec
-    from .sweep import run_study
+    from scaling_lib.run.sweep import run_study
+    from scaling_lib.spec.study import load_spec
 
     # Custom workloads named `module:function` may sit beside the spec or in the
     # current folder, as `python -m` would find them (worker processes inherit sys.path).
@@ -403,7 +405,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    from .summary import human_studies, list_studies
+    from scaling_lib.present.records import human_studies, list_studies
 
     table = list_studies(args.results)
     if args.json:
@@ -416,7 +418,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .summary import human_summary, summarize_study
+    from scaling_lib.present.records import human_summary, summarize_study
 
     table = summarize_study(args.results, args.study)
     if args.json:

@@ -19,8 +19,8 @@ def results_dir(tmp_path: Path) -> str:
 @pytest.fixture(scope="module")
 def two_workers():
     """A real LocalCluster (2 worker processes, 1 thread each), shared by a module."""
-    from scaling_lib.clusters import open_cluster
-    from scaling_lib.spec import ClusterSpec
+    from scaling_lib.run.clusters import open_cluster
+    from scaling_lib.spec.study import ClusterSpec
 
     session = open_cluster(ClusterSpec(), n_workers=2, threads_per_worker=1, memory_limit=2**30)
     yield session
@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
     """Skip tests marked ``gpu`` on machines without an NVIDIA GPU, saying why."""
     if not any("gpu" in item.keywords for item in items):
         return
-    from scaling_lib.clusters import gpu_count
+    from scaling_lib.run.clusters import gpu_count
 
     if gpu_count() > 0:
         return

@@ -32,8 +32,8 @@ def strategy_bytes(
     model_shards: int = 2,
 ) -> float | None:
     """Analytic bytes between workers per step of a strategy (None if it cannot run)."""
-    from ..errors import WorkloadError
-    from ..workloads.train import Grid, analytic_bytes_per_step
+    from scaling_lib.errors import WorkloadError
+    from scaling_lib.workloads.train import Grid, analytic_bytes_per_step
 
     try:
         grid = Grid.for_strategy(strategy, n_workers, model_shards)

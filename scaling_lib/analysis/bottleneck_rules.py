@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..formatting import fmt_number
-from .findings import (
+from scaling_lib.analysis.findings import (
     IDLE_SHARE,
     PAUSE_FRACTION,
     SERIAL_FRACTION,
@@ -36,8 +35,9 @@ from .findings import (
     time_shares,
     with_time,
 )
-from .fix_texts import fix_for
-from .scaling import NOISY_CV, point_table, strong_laws
+from scaling_lib.analysis.fix_texts import fix_for
+from scaling_lib.analysis.scaling import NOISY_CV, point_table, strong_laws
+from scaling_lib.present.units import fmt_number
 
 __all__ = ["RULES", "Finding", "time_shares"]
 
@@ -137,8 +137,8 @@ def _training_strategy(df, runs, shares) -> Finding | None:
     """A training strategy whose communication another strategy would cut by half or more."""
     if "metric.strategy" not in runs or runs["metric.strategy"].isna().all():
         return None
-    from ..workloads.train import STRATEGIES
-    from .ai_workloads import strategy_bytes
+    from scaling_lib.analysis.ai_workloads import strategy_bytes
+    from scaling_lib.workloads.train import STRATEGIES
 
     top = largest(runs[runs["metric.strategy"].notna()])
     if top.empty or int(top["n_workers"].iloc[0]) < 2:

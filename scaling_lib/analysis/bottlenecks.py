@@ -24,8 +24,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from .bottleneck_rules import IDLE_SHARE, RULES, Finding, _memory, time_shares
-from .scaling import dask_runs
+from scaling_lib.analysis.bottleneck_rules import IDLE_SHARE, RULES, Finding, _memory, time_shares
+from scaling_lib.analysis.scaling import dask_runs
 
 __all__ = ["RULES", "Finding", "diagnose", "time_shares"]
 

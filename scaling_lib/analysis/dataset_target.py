@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from .predict import TimeModel
-from .scaling import dask_runs
+from scaling_lib.analysis.predict import TimeModel
+from scaling_lib.analysis.scaling import dask_runs
 
 __all__ = ["DatasetTarget", "full_dataset_forecast", "full_dataset_target"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..formatting import fmt_number
+from scaling_lib.present.units import fmt_number
 
 __all__ = ["Finding", "capped", "largest", "reference", "time_shares", "with_time"]
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..errors import AnalysisError
-from .fit import (
+from scaling_lib.analysis.fit import (
     DEFAULT_EXPONENTS,
     NEGATIVE_EXPONENTS,
     ErnestModel,
@@ -31,6 +30,7 @@ from .fit import (
     fit_pmnf,
     fit_work_model,
 )
+from scaling_lib.errors import AnalysisError
 
 __all__ = ["SIGNIFICANCE", "TwoParameterModel", "fit_two_parameter", "nested_cv_error"]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
-from ..errors import AnalysisError
+from scaling_lib.errors import AnalysisError
 
 __all__ = [
     "AmdahlFit",

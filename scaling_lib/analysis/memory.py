@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..formatting import fmt_bytes, fmt_number
-from .fit import PmnfModel, fit_pmnf
-from .interval import LEVEL
+from scaling_lib.analysis.fit import PmnfModel, fit_pmnf
+from scaling_lib.analysis.interval import LEVEL
+from scaling_lib.present.units import fmt_bytes, fmt_number
 
 __all__ = ["MemoryCheck", "WorkerMemoryModel", "fit_worker_memory"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .gpu_rates import GpuRate
+from scaling_lib.analysis.gpu_rates import GpuRate
 
 __all__ = ["Catalog", "Instance", "Option", "Recommendation"]
 
@@ -56,7 +56,7 @@ class Catalog:
     source: str = ""
     retrieved: str = ""
     currency: str = "USD"
-    gpu_rates: tuple[GpuRate, ...] = ()  # published per-GPU rates (data/gpus.yaml)
+    gpu_rates: tuple[GpuRate, ...] = ()  # published per-GPU rates (catalog_data/gpus.yaml)
     gpu_rates_source: str = ""
 
 

@@ -22,10 +22,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .memory import WorkerMemoryModel
-from .offers import Instance, Option
-from .overheads import JobOverheads
-from .predict import Prediction
+from scaling_lib.analysis.memory import WorkerMemoryModel
+from scaling_lib.analysis.offers import Instance, Option
+from scaling_lib.analysis.overheads import JobOverheads
+from scaling_lib.analysis.predict import Prediction
 
 __all__ = ["GIB", "SPILL_THRESHOLD", "Ask", "option_for", "scheduler_note", "simulated"]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .fit import PmnfModel, fit_pmnf
+from scaling_lib.analysis.fit import PmnfModel, fit_pmnf
 
 __all__ = ["JobOverheads", "fit_overheads"]
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..formatting import fmt_number
-from .fit import fit_ernest
-from .fit_two import TwoParameterModel, fit_two_parameter, nested_cv_error
-from .interval import LEVEL, IntervalSpread, interval_spread
-from .scaling import NOISY_CV, dask_runs, point_table
+from scaling_lib.analysis.fit import fit_ernest
+from scaling_lib.analysis.fit_two import TwoParameterModel, fit_two_parameter, nested_cv_error
+from scaling_lib.analysis.interval import LEVEL, IntervalSpread, interval_spread
+from scaling_lib.analysis.scaling import NOISY_CV, dask_runs, point_table
+from scaling_lib.errors import AnalysisError
+from scaling_lib.present.units import fmt_number
 
 __all__ = ["FAR_EXTRAPOLATION", "LEVEL", "Prediction", "TimeModel", "fit_time_model"]
 
@@ -312,14 +312,14 @@ def _without_contended(runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 def _refit(model: TwoParameterModel, n, p, t, work=None) -> TwoParameterModel:
     """The same model form, refitted to resampled data (no new search)."""
     if model.work is not None:
-        from .fit import fit_work_model
+        from scaling_lib.analysis.fit import fit_work_model
 
         refit = fit_work_model(n, p, t, work, work_of_size=model.work.work_of_size)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "work", None, {}, refit)
     if model.ernest is not None:
         ernest = fit_ernest(n, p, t, size_scale=model.ernest.size_scale)
         return TwoParameterModel(0.0, (), (), model.cv_smape, "ernest", ernest)
-    from .fit_two import _design, _scaled_lstsq
+    from scaling_lib.analysis.fit_two import _design, _scaled_lstsq
 
     c0, coefs = _scaled_lstsq(_design(n, p, model.terms), np.asarray(t, dtype=float))
     return TwoParameterModel(c0, coefs, model.terms, model.cv_smape, model.kind)

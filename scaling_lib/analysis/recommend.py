@@ -30,14 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
-from ..formatting import fmt_bytes, fmt_number
-from .dataset_target import full_dataset_target
-from .fit import fit_pmnf
-from .gpu_rates import rate_for, relative_speed
-from .memory import fit_worker_memory
-from .offers import Catalog, Instance, Option, Recommendation
-from .option_cost import (
+from scaling_lib.analysis.dataset_target import full_dataset_target
+from scaling_lib.analysis.fit import fit_pmnf
+from scaling_lib.analysis.gpu_rates import rate_for, relative_speed
+from scaling_lib.analysis.memory import fit_worker_memory
+from scaling_lib.analysis.offers import Catalog, Instance, Option, Recommendation
+from scaling_lib.analysis.option_cost import (
     GIB,  # noqa: F401  (re-exported: importable from here, as before option_cost)
     SPILL_THRESHOLD,
     Ask,
@@ -45,9 +43,11 @@ from .option_cost import (
     scheduler_note,
     simulated,
 )
-from .overheads import fit_overheads
-from .predict import TimeModel, fit_time_model
-from .scaling import dask_runs
+from scaling_lib.analysis.overheads import fit_overheads
+from scaling_lib.analysis.predict import TimeModel, fit_time_model
+from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.errors import AnalysisError
+from scaling_lib.present.units import fmt_bytes, fmt_number
 
 __all__ = ["Catalog", "Instance", "Option", "Recommendation", "recommend"]
 
@@ -73,7 +73,7 @@ def recommend(
     dataset study ``size`` defaults to the full dataset (``Recommendation.target`` says so).
 
     ``model`` reuses a time model already fitted to these records (the dashboard's).
-    ``simulator`` (a ``what_if.StudyReplayer`` at ``size``, or anything with
+    ``simulator`` (a ``what_if.WhatIfModel`` at ``size``, or anything with
     ``.at(workers, bandwidth_Bps) -> WhatIf`` and ``.method``) times the CPU options
     beyond the most workers measured: the measured task graph replayed on that many
     workers, each instance's network shared by its workers. Inside the measured range
@@ -290,7 +290,7 @@ def recommend(
             f"each instance's GPU time scaled by its published {gpu_precision} rate over "
             f"the measured GPU's ({rate.of(gpu_precision):g} TFLOP/s"
             + (", fp64 derived from the architecture's ratio" if rate.derived else "")
-            + f"; {catalog.gpu_rates_source or 'data/gpus.yaml'}): a compute-bound first "
+            + f"; {catalog.gpu_rates_source or 'catalog_data/gpus.yaml'}): a compute-bound first "
             "order, memory-bound work scales with bandwidth instead"
             if rate is not None
             else "no published rate for the measured GPU: every GPU instance is assumed as "

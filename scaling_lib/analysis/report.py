@@ -33,14 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .ai_workloads import latency_table, precision_table, strategy_table
-from .bottlenecks import diagnose
-from .dataset_target import full_dataset_forecast
-from .memory import fit_worker_memory
-from .predict import fit_time_model
-from .recommend import Recommendation
-from .roofline import roofline
-from .scaling import (
+from scaling_lib.analysis.ai_workloads import latency_table, precision_table, strategy_table
+from scaling_lib.analysis.bottlenecks import diagnose
+from scaling_lib.analysis.dataset_target import full_dataset_forecast
+from scaling_lib.analysis.memory import fit_worker_memory
+from scaling_lib.analysis.predict import fit_time_model
+from scaling_lib.analysis.recommend import Recommendation
+from scaling_lib.analysis.roofline import roofline
+from scaling_lib.analysis.scaling import (
     dask_runs,
     data_scaling,
     gustafson_fraction,

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .fit import PmnfModel, fit_pmnf
-from .laws import (
+from scaling_lib.analysis.fit import PmnfModel, fit_pmnf
+from scaling_lib.analysis.laws import (
     AmdahlFit,
     NotIdentified,
     UslFit,
@@ -31,7 +31,7 @@ from .laws import (
     fit_usl,
     implied_serial_fraction,
 )
-from .segmented import SegmentedModel, fit_segmented
+from scaling_lib.analysis.segmented import SegmentedModel, fit_segmented
 
 __all__ = [
     "DataScaling",

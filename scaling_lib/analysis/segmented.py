@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import PmnfModel, fit_pmnf, smape
+from scaling_lib.analysis.fit import PmnfModel, fit_pmnf, smape
 
 __all__ = ["SegmentedModel", "fit_segmented"]
 

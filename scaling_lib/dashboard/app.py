@@ -28,10 +28,9 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..store import DEFAULT_RESULTS, ResultsStore
-from .first_plots import FIRST_PLOTS
-from .state import StudyStore
-from .views import (
+from scaling_lib.dashboard.first_plots import FIRST_PLOTS
+from scaling_lib.dashboard.state import StudyStore
+from scaling_lib.dashboard.views import (
     AIWorkloadsView,
     BottlenecksView,
     CompareView,
@@ -44,6 +43,7 @@ from .views import (
     WeakScalingView,
     WhatIfView,
 )
+from scaling_lib.store.records import DEFAULT_RESULTS, ResultsStore
 
 __all__ = [
     "EXAMPLE_RESULTS",
@@ -282,7 +282,7 @@ def write_report(study: str, results: str, path: str | Path) -> Path:
 
     store = StudyStore(results=results, studies=[study])
     if not store.is_study(study):
-        from ..errors import StoreError
+        from scaling_lib.errors import StoreError
 
         raise StoreError(f"no study {study!r} in {results}")
     views = {

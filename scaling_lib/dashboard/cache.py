@@ -9,7 +9,7 @@ Ten people opening the same study would otherwise each load its records and refi
 same models. Records are never rewritten, so a key that names the data exactly (the
 study set and a digest of its record files, plus the filters) stays valid for good:
 nothing here expires, entries are only dropped when a cache is full (least recently
-used first). Parsed record files are cached one level down, in ``scaling_lib.store``.
+used first). Parsed record files are cached one level down, in ``scaling_lib.store.records``.
 """
 
 from __future__ import annotations

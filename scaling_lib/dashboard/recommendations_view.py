@@ -16,13 +16,13 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..analysis.predict import fit_time_model
-from ..analysis.recommend import recommend
-from ..analysis.scaling import dask_runs
-from ..catalog import load_catalog
-from ..formatting import fmt_number, fmt_seconds
-from . import tables
-from .view_base import CANVAS, View, default_target, lazy
+from scaling_lib.analysis.catalog import load_catalog
+from scaling_lib.analysis.predict import fit_time_model
+from scaling_lib.analysis.recommend import recommend
+from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.dashboard import tables
+from scaling_lib.dashboard.view_base import CANVAS, View, default_target, lazy
+from scaling_lib.present.units import fmt_number, fmt_seconds
 
 __all__ = [
     "RecommendationsView",

@@ -18,11 +18,20 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..analysis.ai_workloads import latency_table, precision_table, strategy_table
-from ..analysis.scaling import dask_runs
-from ..formatting import fmt_number
-from . import ai_plots, tables
-from .view_base import CANVAS, View, empty, guarded, lazy, plot_pane, text_table
+from scaling_lib.analysis.ai_workloads import latency_table, precision_table, strategy_table
+from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.dashboard import tables
+from scaling_lib.dashboard.view_base import (
+    CANVAS,
+    View,
+    empty,
+    guarded,
+    lazy,
+    plot_pane,
+    text_table,
+)
+from scaling_lib.present import ai_plots
+from scaling_lib.present.units import fmt_number
 
 __all__ = [
     "AIWorkloadsView",

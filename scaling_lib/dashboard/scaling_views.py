@@ -20,13 +20,23 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..analysis.bottlenecks import diagnose
-from ..analysis.predict import fit_time_model
-from ..analysis.roofline import roofline
-from ..analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
-from ..formatting import fmt_bytes, fmt_number
-from . import plots, tables
-from .view_base import CANVAS, View, default_target, empty, guarded, lazy, plot_pane, text_table
+from scaling_lib.analysis.bottlenecks import diagnose
+from scaling_lib.analysis.predict import fit_time_model
+from scaling_lib.analysis.roofline import roofline
+from scaling_lib.analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
+from scaling_lib.dashboard import tables
+from scaling_lib.dashboard.view_base import (
+    CANVAS,
+    View,
+    default_target,
+    empty,
+    guarded,
+    lazy,
+    plot_pane,
+    text_table,
+)
+from scaling_lib.present import plots
+from scaling_lib.present.units import fmt_bytes, fmt_number
 
 __all__ = [
     "BottlenecksView",
@@ -207,7 +217,7 @@ class DataScalingView(View):
         limit = runs["memory_limit_bytes"].dropna()
         memory = plots.memory_scaling(runs, float(limit.max()) if len(limit) else None)
         notes = []
-        from ..analysis.scaling import data_scaling
+        from scaling_lib.analysis.scaling import data_scaling
 
         for d in data_scaling(runs):
             if d.oom_size:

@@ -22,9 +22,9 @@ import hashlib
 
 import param
 
-from ..errors import StoreError
-from ..store import ResultsStore, check_study_name, records_to_frame
-from .cache import FITS, FRAMES
+from scaling_lib.dashboard.cache import FITS, FRAMES
+from scaling_lib.errors import StoreError
+from scaling_lib.store.records import ResultsStore, check_study_name, records_to_frame
 
 __all__ = ["ALL", "StudyStore"]
 

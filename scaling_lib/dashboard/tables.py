@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-from ..formatting import (
+from scaling_lib.present.units import (
     MISSING,
     finding_cost,
     fmt_evidence,
     fmt_number,
     fmt_percent,
     fmt_seconds,
+    is_missing,
 )
 
 __all__ = [
@@ -201,12 +202,5 @@ def runs_table(records: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for raw, (shown, fmt) in RUN_COLUMNS.items():
         if raw in records:
-            out[shown] = [None if _is_missing(v) else fmt(v) for v in records[raw]]
+            out[shown] = [None if is_missing(v) else fmt(v) for v in records[raw]]
     return pd.DataFrame(out)
-
-
-def _is_missing(v) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):  # lists, arrays
-        return False

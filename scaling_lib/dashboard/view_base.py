@@ -24,9 +24,9 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..analysis.scaling import dask_runs
-from . import plots
-from .state import StudyStore
+from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.dashboard.state import StudyStore
+from scaling_lib.present import plots
 
 __all__ = [
     "CANVAS",

@@ -8,7 +8,7 @@ Usage::
 
 Views compute with ``scaling_lib.analysis`` and draw with ``plots``; they never start a
 cluster. Text taken from records (names, error messages) is HTML-escaped. Every
-figure a view shows goes through ``scaling_lib.formatting`` (units, 3 significant
+figure a view shows goes through ``scaling_lib.present.units`` (units, 3 significant
 digits) and its tables through ``tables`` (no raw floats, no dict dumps).
 
 The views live in modules of one job each, re-exported here:
@@ -23,17 +23,17 @@ The views live in modules of one job each, re-exported here:
 
 from __future__ import annotations
 
-from .overview_view import OverviewView
-from .recommendations_view import RecommendationsView
-from .records_views import AIWorkloadsView, CompareView, RunsView
-from .scaling_views import (
+from scaling_lib.dashboard.overview_view import OverviewView
+from scaling_lib.dashboard.recommendations_view import RecommendationsView
+from scaling_lib.dashboard.records_views import AIWorkloadsView, CompareView, RunsView
+from scaling_lib.dashboard.scaling_views import (
     BottlenecksView,
     DataScalingView,
     RooflineView,
     StrongScalingView,
     WeakScalingView,
 )
-from .what_if_view import WhatIfView
+from scaling_lib.dashboard.what_if_view import WhatIfView
 
 __all__ = [
     "AIWorkloadsView",

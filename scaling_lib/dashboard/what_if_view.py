@@ -6,10 +6,10 @@ Usage::
     view.targets = "4, 16, 64"      # worker counts to simulate (1 is always added)
     view.bandwidth_gbps = 10        # the network in Gbit/s; None: the measured one
     view.stream_workers = 16        # whose simulated task stream is drawn
-    view.simulation()               # the StudySimulation shown (shared by sessions)
+    view.simulation()               # the StudyWhatIf shown (shared by sessions)
     view.stream_frame()             # the task-stream bars drawn, and how many tasks there were
 
-The simulation (``scaling_lib.what_if``) replays one measured point of the study's
+The simulation (``scaling_lib.simulate.what_if``) replays one measured point of the study's
 traces; it reads the study as a whole, so the sidebar's filters do not apply to it.
 Simulations are cached in this process by study, the study's record files, the targets
 and the bandwidth: a second session, or the tab reopened, does not simulate again. A
@@ -25,12 +25,12 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..errors import ScalingLibError
-from ..formatting import fmt_bytes, fmt_number, fmt_seconds
-from ..what_if import StudySimulation, simulate_study, simulation_frame
-from . import plots
-from .cache import SharedCache
-from .view_base import CANVAS, View, empty, lazy, plot_pane, text_table
+from scaling_lib.dashboard.cache import SharedCache
+from scaling_lib.dashboard.view_base import CANVAS, View, empty, lazy, plot_pane, text_table
+from scaling_lib.errors import ScalingLibError
+from scaling_lib.present import plots
+from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_seconds
+from scaling_lib.simulate.what_if import StudyWhatIf, what_if_frame, what_if_study
 
 __all__ = ["MAX_WORKERS", "SIMULATIONS", "STREAM_CAP", "WhatIfView"]
 
@@ -98,7 +98,7 @@ class WhatIfView(View):
     def bandwidth_Bps(self) -> float | None:
         return self.bandwidth_gbps * 1e9 / 8 if self.bandwidth_gbps else None
 
-    def simulation(self) -> StudySimulation:
+    def simulation(self) -> StudyWhatIf:
         """The simulation shown: computed once per study data, targets and bandwidth, and
         shared by every session (treat it as read-only). Raises NoTracesError (a
         StoreError) for a study without traces."""
@@ -109,10 +109,10 @@ class WhatIfView(View):
         key = ("what_if", results.root, study, tuple(results.record_files(study)))
         return SIMULATIONS.get_or_compute(
             (*key, workers, bandwidth),
-            lambda: simulate_study(study, results, workers=workers, bandwidth_Bps=bandwidth),
+            lambda: what_if_study(study, results, workers=workers, bandwidth_Bps=bandwidth),
         )
 
-    def speedup_frame(self, sim: StudySimulation) -> pd.DataFrame:
+    def speedup_frame(self, sim: StudyWhatIf) -> pd.DataFrame:
         """Per target: the simulated speedup and its band, and the fitted law's speedup."""
         rows = pd.DataFrame(sim.rows)
         one = rows[rows["n_workers"] == 1].iloc[0]
@@ -129,7 +129,7 @@ class WhatIfView(View):
             out["fitted"] = (one["fitted_s"] / rows["fitted_s"]).where(rows["fitted_s"] > 0)
         return out
 
-    def measured_frame(self, sim: StudySimulation) -> tuple[pd.DataFrame, str]:
+    def measured_frame(self, sim: StudyWhatIf) -> tuple[pd.DataFrame, str]:
         """The measured speedups at the simulated size, and what they are relative to."""
         if 1 in sim.measured:
             ref, against = sim.measured[1], "the measured 1-worker time"
@@ -140,7 +140,7 @@ class WhatIfView(View):
         )
         return points, against
 
-    def speedup_plot(self, sim: StudySimulation):
+    def speedup_plot(self, sim: StudyWhatIf):
         import holoviews as hv
         import hvplot.pandas  # noqa: F401
         from bokeh.models import NumeralTickFormatter
@@ -178,7 +178,7 @@ class WhatIfView(View):
             **CANVAS,
         )
 
-    def caption(self, sim: StudySimulation) -> str:
+    def caption(self, sim: StudyWhatIf) -> str:
         """Which point's graph was replayed, and how the two estimates differ."""
         cal = sim.calibration.to_dict()["bandwidth_Bps"]
         network = f"{fmt_bytes(cal['value'])}/s " + (
@@ -291,7 +291,7 @@ class WhatIfView(View):
         return pn.Column(
             pn.pane.Markdown(self.caption(sim), sizing_mode="stretch_width"),
             plot_pane(self.speedup_plot(sim)),
-            text_table(simulation_frame(sim.to_dict())),
+            text_table(what_if_frame(sim.to_dict())),
             sizing_mode="stretch_width",
         )
 

@@ -15,7 +15,7 @@ Dask and what is simplified). Internals: ``core`` (the event loop and worker sid
 ``policies`` (is_rootish, steal levels). Pure computation: importing does no work.
 """
 
-from .engine import SimCluster, SimResult, simulate
-from .graph import SimGraph, SimTask
+from scaling_lib.simulate.engine import SimCluster, SimResult, simulate
+from scaling_lib.simulate.graph import SimGraph, SimTask
 
 __all__ = ["SimCluster", "SimGraph", "SimResult", "SimTask", "simulate"]

@@ -24,13 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from .data import DataMovement, Transfer
-from .graph import SimGraph
-from .host import HostSharing
-from .network import FairShareNetwork
-from .policies import rootish_tasks, slots_per_worker, steal_level
-from .scheduler import SchedulerDecisions
-from .states import (
+from scaling_lib.simulate.data import DataMovement, Transfer
+from scaling_lib.simulate.graph import SimGraph
+from scaling_lib.simulate.host import HostSharing
+from scaling_lib.simulate.network import FairShareNetwork
+from scaling_lib.simulate.policies import rootish_tasks, slots_per_worker, steal_level
+from scaling_lib.simulate.scheduler import SchedulerDecisions
+from scaling_lib.simulate.states import (
     ASSIGNED,
     DONE,
     DONE_STATE,
@@ -42,7 +42,7 @@ from .states import (
     TICK,
     WAITING,
 )
-from .stealing import balance
+from scaling_lib.simulate.stealing import balance
 
 __all__ = ["Simulation"]
 

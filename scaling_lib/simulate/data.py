@@ -15,8 +15,8 @@ from __future__ import annotations
 import heapq
 import math
 
-from .network import Flow
-from .states import FLOW, LATENCY
+from scaling_lib.simulate.network import Flow
+from scaling_lib.simulate.states import FLOW, LATENCY
 
 __all__ = ["DataMovement", "Transfer"]
 

@@ -68,8 +68,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .core import Simulation
-from .graph import SimGraph
+from scaling_lib.simulate.core import Simulation
+from scaling_lib.simulate.graph import SimGraph
 
 __all__ = ["SimCluster", "SimResult", "simulate"]
 

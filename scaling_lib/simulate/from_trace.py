@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .graph import SimGraph, SimTask
+from scaling_lib.simulate.graph import SimGraph, SimTask
 
 __all__ = ["graph_from_trace", "trace_workers"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from .graph import SimGraph
+from scaling_lib.simulate.graph import SimGraph
 
 __all__ = [
     "FAST_PREFIXES",

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import SimGraph, SimTask
+from scaling_lib.simulate.graph import SimGraph, SimTask
 
 __all__ = ["LawSet", "PrefixLaw", "fit_prefix_laws", "graph_at_size", "scale_graph"]
 

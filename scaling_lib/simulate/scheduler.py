@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 
-from .states import QUEUED
+from scaling_lib.simulate.states import QUEUED
 
 __all__ = ["SchedulerDecisions"]
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from .states import DONE, QUEUED
+    from scaling_lib.simulate.states import DONE, QUEUED
 
 Event kinds order nothing (events are ordered by time, class, insertion); task states
 are what ``core.Simulation.state`` holds.

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .policies import STEAL_LEVELS
+from scaling_lib.simulate.policies import STEAL_LEVELS
 
 if TYPE_CHECKING:
-    from .core import Simulation
+    from scaling_lib.simulate.core import Simulation
 
 __all__ = ["balance"]
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .base import WorkDone, Workload
-from .mlp import array_module
-from .precision import check_precision_and_device
+from scaling_lib.workloads.base import WorkDone, Workload
+from scaling_lib.workloads.mlp import array_module
+from scaling_lib.workloads.precision import check_precision_and_device
 
 __all__ = ["ArrayWorkload"]
 
@@ -91,7 +91,7 @@ class ArrayWorkload(Workload):
 
         from dask.array import PerformanceWarning
 
-        from .graph_at import GraphAtSize, stand_in
+        from scaling_lib.workloads.graph_at import GraphAtSize, stand_in
 
         x, y = (stand_in(m) for m in _matrices(size, params, params["precision"]))
         with warnings.catch_warnings():

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import WorkloadError
+from scaling_lib.errors import WorkloadError
 
 __all__ = ["WorkDone", "Workload", "point_workers"]
 
@@ -45,7 +45,7 @@ class WorkDone:
 def point_workers(client: Any) -> list[str]:
     """The workers the current point may use, sorted: all of a cluster we started, or the
     ones a shared cluster's confinement plugin allows (for workloads that pin tasks)."""
-    from ..confine import ConfineToWorkers
+    from scaling_lib.run.confine import ConfineToWorkers
 
     def allowed(dask_scheduler: Any) -> list[str] | None:
         plugin = dask_scheduler.plugins.get(ConfineToWorkers.name)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import WorkloadError
-from .base import WorkDone, Workload
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads.base import WorkDone, Workload
 
 # Seed stream for data shared by all blocks (block streams use their index).
 _SHARED_STREAM = 2**32 - 1
@@ -158,7 +158,7 @@ class DataFrameWorkload(Workload):
             return None
         import dask
 
-        from .graph_at import GraphAtSize, stand_in_frame
+        from scaling_lib.workloads.graph_at import GraphAtSize, stand_in_frame
 
         facts, dim = (stand_in_frame(f) for f in self._frames(size, params))
         inputs = {"facts": facts, "dim": dim, "directory": None}

@@ -30,7 +30,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..datasets import (
+from scaling_lib.errors import SpecError
+from scaling_lib.spec.datasets import (
     DatasetInfo,
     DatasetSpec,
     Piece,
@@ -40,9 +41,8 @@ from ..datasets import (
     plan_sample,
     rows_wanted,
 )
-from ..errors import SpecError
-from .base import WorkDone, Workload
-from .registry import FunctionWorkload, as_work_done
+from scaling_lib.workloads.base import WorkDone, Workload
+from scaling_lib.workloads.registry import FunctionWorkload, as_work_done
 
 __all__ = ["DATASET_FIELDS", "DatasetWorkload", "check_dataset_workload", "dataset_fields"]
 

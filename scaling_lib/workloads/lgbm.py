@@ -42,8 +42,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from . import tabular
-from .base import WorkDone, Workload
+from scaling_lib.workloads import tabular
+from scaling_lib.workloads.base import WorkDone, Workload
 
 __all__ = ["LOGLOSS_TOLERANCE", "LightGBMWorkload"]
 

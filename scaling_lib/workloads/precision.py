@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import WorkloadError
+from scaling_lib.errors import WorkloadError
 
 __all__ = ["DEVICES", "PRECISIONS", "check_precision_and_device", "relative_error"]
 

@@ -20,8 +20,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import WorkloadError
-from .base import WorkDone, Workload
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads.base import WorkDone, Workload
 
 __all__ = [
     "FunctionWorkload",

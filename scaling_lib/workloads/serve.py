@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import WorkloadError
-from . import mlp
-from .base import WorkDone, Workload
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads import mlp
+from scaling_lib.workloads.base import WorkDone, Workload
 
 __all__ = ["ServeWorkload", "latency_summary", "score", "send_requests", "trained_weights"]
 
@@ -45,7 +45,7 @@ def score(weights: tuple[Any, Any], x: Any) -> Any:
 
 def trained_weights(params: Mapping[str, Any], samples: int = 2048, steps: int = 5) -> tuple:
     """A briefly trained model (full-batch descent on the train workload's data)."""
-    from .train import TrainWorkload, train_single_process
+    from scaling_lib.workloads.train import TrainWorkload, train_single_process
 
     train = TrainWorkload()
     train_params = train.check_params(

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import WorkloadError
-from .base import point_workers
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads.base import point_workers
 
 __all__ = [
     "CHUNK_ROWS",

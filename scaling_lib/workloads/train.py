@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import WorkloadError
-from . import mlp
-from .base import WorkDone, Workload, point_workers
-from .precision import check_precision_and_device, relative_error
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads import mlp
+from scaling_lib.workloads.base import WorkDone, Workload, point_workers
+from scaling_lib.workloads.precision import check_precision_and_device, relative_error
 
 __all__ = [
     "STRATEGIES",

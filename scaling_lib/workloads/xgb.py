@@ -41,9 +41,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import WorkloadError
-from . import tabular
-from .base import WorkDone, Workload
+from scaling_lib.errors import WorkloadError
+from scaling_lib.workloads import tabular
+from scaling_lib.workloads.base import WorkDone, Workload
 
 __all__ = ["LOGLOSS_TOLERANCE", "XGBoostWorkload"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.sweep import run_study
+from scaling_lib.store.records import ResultsStore
 
 pytestmark = pytest.mark.gpu
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from scaling_lib import get_workload
-from scaling_lib.clusters import open_cluster
 from scaling_lib.errors import WorkloadError
-from scaling_lib.measure import measure_dask_run
-from scaling_lib.spec import ClusterSpec, load_spec
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.clusters import open_cluster
+from scaling_lib.run.measure import measure_dask_run
+from scaling_lib.run.sweep import run_study
+from scaling_lib.spec.study import ClusterSpec, load_spec
+from scaling_lib.store.records import ResultsStore
 
 TINY_TRAIN = {"features": 8, "hidden": 32, "outputs": 4, "steps": 2, "blocks": 4}
 
@@ -150,7 +150,7 @@ def test_worker_count_log_stamps_each_arrival_and_departure_on_the_scheduler():
 
     from distributed import Client, LocalCluster
 
-    from scaling_lib.autoscale import WorkerCountLog, worker_timeline
+    from scaling_lib.run.autoscale import WorkerCountLog, worker_timeline
 
     with (
         LocalCluster(
@@ -185,7 +185,7 @@ def test_worker_count_log_stamps_each_arrival_and_departure_on_the_scheduler():
 def test_adapt_scales_the_local_cluster_up_under_a_burst_and_back_down(tmp_path, cli, cli_env):
     """What the experiment guarantees, not how fast this machine is (the worker-seconds
     saved by adapting are a benchmark's figure: benchmarks/autoscale.py)."""
-    from scaling_lib.autoscale import worker_integral
+    from scaling_lib.run.autoscale import worker_integral
 
     results = tmp_path / "results"
     out = subprocess.run(

@@ -8,7 +8,7 @@ import subprocess
 
 import yaml
 
-from scaling_lib.store import ResultsStore
+from scaling_lib.store.records import ResultsStore
 
 
 def run(cli, env, *args, timeout=300):

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from scaling_lib import SpecError, load_results, run_study
+from scaling_lib.analysis.catalog import load_catalog
 from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.recommend import recommend
-from scaling_lib.catalog import load_catalog
 
 FILES, GROUPS, GROUP_ROWS = 4, 4, 2500
 TOTAL = FILES * GROUPS * GROUP_ROWS

@@ -16,7 +16,7 @@ import pytest
 from dask.sizeof import sizeof
 from zict import Buffer
 
-from scaling_lib.gpu import device_spill_counters, device_spill_fields
+from scaling_lib.run.gpu import device_spill_counters, device_spill_fields
 
 MIB = 2**20
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scaling_lib import ClusterError, load_results, run_study
-from scaling_lib.clusters import gpu_count
+from scaling_lib.run.clusters import gpu_count
 
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent))
 

@@ -7,9 +7,9 @@ import pytest
 
 from scaling_lib import get_workload
 from scaling_lib.errors import SpecError, WorkloadError
-from scaling_lib.spec import load_spec
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
+from scaling_lib.run.sweep import run_study
+from scaling_lib.spec.study import load_spec
+from scaling_lib.store.records import ResultsStore
 from scaling_lib.workloads import lgbm, tabular, xgb
 
 ROWS, ROUNDS = 5000, 5

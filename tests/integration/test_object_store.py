@@ -25,7 +25,7 @@ pytest.importorskip("moto", reason="moto[server] is in the dev extra: pip instal
 
 from scaling_lib import ResultsStore
 from scaling_lib.dashboard.state import StudyStore
-from scaling_lib.store import CorruptRecordWarning
+from scaling_lib.store.records import CorruptRecordWarning
 
 BUCKET = "scaling-test"
 RESULTS = f"s3://{BUCKET}/results"
@@ -255,7 +255,7 @@ def test_a_parquet_dataset_on_s3_is_described_from_footers_and_sampled(s3):
     import s3fs
 
     from scaling_lib import DatasetSpec, describe_dataset
-    from scaling_lib.datasets import plan_sample, rows_wanted
+    from scaling_lib.spec.datasets import plan_sample, rows_wanted
     from scaling_lib.workloads.dataset import read_sample
 
     fs = s3fs.S3FileSystem()

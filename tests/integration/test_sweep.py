@@ -105,7 +105,7 @@ def test_rerun_skips_recorded_points_and_retry_failed_remeasures(results_dir):
 def test_gpu_fields_come_from_the_workers_monitors_none_without_a_gpu(results_dir):
     from distributed.diagnostics import nvml
 
-    from scaling_lib.measure import GPU_FIELDS
+    from scaling_lib.run.measure import GPU_FIELDS
 
     if nvml.device_get_count() > 0:  # what a worker's SystemMonitor asks before sampling
         pytest.skip("NVML sees a GPU here: the workers' monitors sample it")

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from scaling_lib.store import ResultsStore
-from scaling_lib.sweep import run_study
-from scaling_lib.traces import (
+from scaling_lib.run.sweep import run_study
+from scaling_lib.simulate.what_if import what_if_study
+from scaling_lib.store.records import ResultsStore
+from scaling_lib.store.traces import (
     CorruptTraceWarning,
     TaskTrace,
     TraceError,
     load_trace,
     load_traces,
 )
-from scaling_lib.what_if import simulate_study
 from tests.specs import TRACED_ARRAY
 
 SPEC = dict(TRACED_ARRAY, study="traced")
@@ -103,7 +103,7 @@ def test_corrupt_or_missing_trace_is_named_and_the_rest_still_loads(traced_study
     # traces left (the 1,000 x 2 point lost both: the largest size at 1 worker is used).
     assert len(ResultsStore(results).load_study("traced")) == len(df)
     with pytest.warns(CorruptTraceWarning):
-        sim = simulate_study("traced", results, workers=[4])
+        sim = what_if_study("traced", results, workers=[4])
     assert sim.source_workers == 1 and sim.size == 1000
 
 
@@ -257,7 +257,7 @@ def test_inputs_are_recorded_where_they_were_held_before_any_fetch():
     import numpy as np
     from distributed import Client, LocalCluster
 
-    from scaling_lib.trace_capture import RunTracer
+    from scaling_lib.run.trace_capture import RunTracer
 
     with (
         LocalCluster(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scaling_lib import get_workload
-from scaling_lib.measure import measure_baseline_run, measure_dask_run
+from scaling_lib.run.measure import measure_baseline_run, measure_dask_run
 
 CASES = [
     ("array", 240, {"chunks": 60}),

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from scaling_lib import load_results
-from scaling_lib import ml_views as mv
-from scaling_lib.batch import execute_notebook
+from scaling_lib.notebook.parameters import ml_views as mv
+from scaling_lib.run.batch import execute_notebook
 
 from .test_notebooks import assert_clean_with_plots, shown
 

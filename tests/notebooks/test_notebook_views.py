@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from scaling_lib import ResultsStore
-from scaling_lib import notebook_views as nv
 from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.analysis.report import analyze_study
-from scaling_lib.presentation import fmt_throughput
+from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.present.analysis import fmt_throughput
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "data" / "example")
 RAW_FLOAT = re.compile(r"\d\.\d{5,}|\de[+-]\d")  # 0.155900, 9.075619e+10: what people can't read

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from scaling_lib import ResultsStore, load_results
-from scaling_lib.batch import NOTEBOOKS, execute_notebook
+from scaling_lib.run.batch import NOTEBOOKS, execute_notebook
 
 NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
 PLOT = "application/vnd.holoviews_exec.v0+json"

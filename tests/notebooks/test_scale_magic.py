@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scaling_lib import available_workloads, load_results
-from scaling_lib.batch import kernel_name
+from scaling_lib.run.batch import kernel_name
 
 PLOT = "application/vnd.holoviews_exec.v0+json"
 ROWS_PER_GROUP = 500

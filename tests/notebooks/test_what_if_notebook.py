@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from scaling_lib import TaskTrace, load_results
-from scaling_lib import what_if_views as wv
-from scaling_lib.batch import execute_notebook
-from scaling_lib.simulate.calibrate import Calibration, Estimate
+from scaling_lib.notebook.parameters import what_if_views as wv
+from scaling_lib.run.batch import execute_notebook
+from scaling_lib.simulate.constants import Estimate, SimConstants
 from tests.specs import TRACED_ARRAY
 
 from .test_notebooks import assert_clean_with_plots, printed, shown
@@ -144,7 +144,7 @@ def simulation(targets, measured):
         "threads_per_worker": 1,
         "method": "replay of the measured graph",
         "calibration": {
-            **{name: dict(est) for name in Calibration.CLUSTER_FIELDS},
+            **{name: dict(est) for name in SimConstants.CLUSTER_FIELDS},
             "bandwidth_Bps": {**est, "value": 1.25e9, "low": 1e9, "high": 1.5e9},
             "client_overhead_s": [0.01, 1e-4],
             "prefix_laws": {},
@@ -234,11 +234,11 @@ def test_findings_are_computed_from_the_rows():
 
 
 def test_constants_table_says_value_spread_samples_and_source():
-    cal = Calibration(
-        **{name: Estimate(2e-3, 1e-3, 4e-3, 12) for name in Calibration.CLUSTER_FIELDS}
+    cal = SimConstants(
+        **{name: Estimate(2e-3, 1e-3, 4e-3, 12) for name in SimConstants.CLUSTER_FIELDS}
     ).with_overrides(bandwidth_Bps=1.25e9)
     frame = wv.constants_frame(cal)
-    assert list(frame["constant"]) == list(Calibration.CLUSTER_FIELDS)
+    assert list(frame["constant"]) == list(SimConstants.CLUSTER_FIELDS)
     assert frame.set_index("constant").loc["bandwidth_Bps", "source"] == "override"
     table, note = wv.constants_table(cal).items
     html = table.to_html()
@@ -248,7 +248,7 @@ def test_constants_table_says_value_spread_samples_and_source():
 
 
 class FakeSimulation:
-    """What task_stream_plot reads from a StudySimulation: its replays and streams."""
+    """What task_stream_plot reads from a StudyWhatIf: its replays and streams."""
 
     threads_per_worker = 2
     examples = (1, 2, 8)  # the worker counts replayed

@@ -17,7 +17,6 @@ from bokeh.models import FixedTicker, Plot
 from scaling_lib import ResultsStore, StoreError
 from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.analysis.scaling import dask_runs
-from scaling_lib.dashboard import ai_plots, plots
 from scaling_lib.dashboard.app import TABS, App, write_report
 from scaling_lib.dashboard.state import ALL, StudyStore
 from scaling_lib.dashboard.views import (
@@ -32,6 +31,7 @@ from scaling_lib.dashboard.views import (
     StrongScalingView,
     WeakScalingView,
 )
+from scaling_lib.present import ai_plots, plots
 
 
 def test_store_loads_and_filters(example_results):

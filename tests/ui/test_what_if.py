@@ -11,7 +11,7 @@ from scaling_lib.dashboard import what_if_view
 from scaling_lib.dashboard.app import TABS, VIEW_CLASSES, App
 from scaling_lib.dashboard.state import StudyStore
 from scaling_lib.dashboard.what_if_view import SIMULATIONS, WhatIfView
-from scaling_lib.sweep import run_study
+from scaling_lib.run.sweep import run_study
 from tests.specs import TRACED_ARRAY
 
 from .conftest import ARTIFACTS

@@ -28,7 +28,7 @@ EXPECTED = {
     "load_spec",
     "load_trace",
     "run_study",
-    "simulate_study",
+    "what_if_study",
     "workload",
 }
 

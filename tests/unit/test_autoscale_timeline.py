@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scaling_lib.autoscale import _first_time, _settled_time, worker_integral, worker_timeline
+from scaling_lib.run.autoscale import _first_time, _settled_time, worker_integral, worker_timeline
 
 T0 = 1_800_000_000.0  # the scheduler's clock (time.time) when the load starts
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from scaling_lib.analysis.catalog import load_catalog, load_gpu_rates, only_providers
 from scaling_lib.analysis.gpu_rates import rate_for
 from scaling_lib.analysis.recommend import Catalog, Instance, recommend
 from scaling_lib.analysis.report import recommendation_dict
-from scaling_lib.catalog import load_catalog, load_gpu_rates, only_providers
 from scaling_lib.errors import SpecError
-from scaling_lib.presentation import recommendation_text
+from scaling_lib.present.analysis import recommendation_text
 
 from .analysis.records import make_records
 

@@ -13,14 +13,14 @@ from scaling_lib import DatasetSpec, SpecError, describe_dataset, load_spec
 from scaling_lib.analysis.dataset_target import full_dataset_forecast, full_dataset_target
 from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.recommend import Catalog, Instance, recommend
-from scaling_lib.datasets import (
+from scaling_lib.errors import AnalysisError
+from scaling_lib.spec.datasets import (
     MAX_OVERSHOOT,
     check_same_dataset,
     check_sizes_against,
     plan_sample,
     rows_wanted,
 )
-from scaling_lib.errors import AnalysisError
 from scaling_lib.workloads.dataset import read_piece
 
 from .analysis.records import make_records

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from distributed.system_monitor import SystemMonitor
 
-from scaling_lib.gpu import GPU_MONITOR_KEYS, gpu_monitor_fields
-from scaling_lib.measure import GPU_FIELDS
+from scaling_lib.run.gpu import GPU_MONITOR_KEYS, gpu_monitor_fields
+from scaling_lib.run.measure import GPU_FIELDS
 
 GIB = 2**30
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scaling_lib import ResultsStore, StoreError, load_results
-from scaling_lib.store import SCHEMA_VERSION, CorruptRecordWarning
+from scaling_lib.store.records import SCHEMA_VERSION, CorruptRecordWarning
 
 
 def records(point: str, n: int = 3, **extra):

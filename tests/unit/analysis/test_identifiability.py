@@ -10,7 +10,7 @@ import pytest
 
 from scaling_lib.analysis.laws import NotIdentified, fit_amdahl, fit_usl, usl_throughput
 from scaling_lib.analysis.report import analyze_study
-from scaling_lib.presentation import analysis_text
+from scaling_lib.present.analysis import analysis_text
 
 from .records import make_records
 

@@ -263,7 +263,7 @@ def test_committed_prices_state_their_utilisation_and_spot_leaves_out_unpriced_i
 
 
 def test_gpu_times_scale_across_models_by_the_published_rate_for_the_precision_measured():
-    from scaling_lib.catalog import load_gpu_rates
+    from scaling_lib.analysis.catalog import load_gpu_rates
 
     rates, source = load_gpu_rates()
     df = cpu_and_gpu_records(

@@ -7,7 +7,7 @@ import pytest
 
 from scaling_lib.simulate import SimGraph, SimTask
 from scaling_lib.simulate.scale import fit_prefix_laws, graph_at_size, scale_graph
-from scaling_lib.traces import TaskTrace
+from scaling_lib.store.traces import TaskTrace
 
 
 def _trace(size: float) -> TaskTrace:

@@ -1,0 +1,152 @@
+"""Findings about a simulated study, in sentences: where efficiency drops, where the gain
+stops, transfers, memory, and agreement with the measurements and the fitted law.
+
+Usage::
+
+    from scaling_lib.present.what_if import findings
+
+    for line in findings(what_if_study("quick", workers=[1, 4, 16, 64])):
+        print(line)                    # Markdown sentences, each computed from the rows
+
+Pure text from ``what_if.StudyWhatIf`` (or its ``to_dict()``); the notebook's
+``what_if_views.simulation_findings`` shows them as a list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from scaling_lib.present.analysis import fmt_ratio
+from scaling_lib.present.units import MISSING, fmt_bytes, fmt_percent, fmt_seconds
+
+__all__ = ["findings", "interval_text"]
+
+EFFICIENCY_FLOOR = 0.5
+ENOUGH_GAIN = 0.10  # more workers that cut the time by less than this are not worth it
+
+
+def as_dict(sim: Any) -> Mapping[str, Any]:
+    return sim.to_dict() if hasattr(sim, "to_dict") else sim
+
+
+def is_missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def workers_text(n: Any) -> str:
+    return f"{int(n)} worker" if int(n) == 1 else f"{int(n)} workers"
+
+
+def interval_text(value: Any, low: Any, high: Any) -> str:
+    """``'0.5 s [0.4 s - 0.6 s]'``; '-' without a value."""
+    if is_missing(value):
+        return MISSING
+    return f"{fmt_seconds(value)} [{fmt_seconds(low)} - {fmt_seconds(high)}]"
+
+
+def findings(sim: Any) -> list[str]:
+    """Sentences (Markdown) computed from the simulated rows: efficiency, where the gain
+    stops, transfers, memory, agreement with the measurements and with the fitted law."""
+    doc = as_dict(sim)
+    rows = sorted(doc["targets"], key=lambda r: r["n_workers"])
+    if not rows:
+        return []
+    out = [_efficiency(rows), _gain(rows), _transfers(rows), _memory(rows)]
+    out += [_against_measured(rows, doc["measured"]), _against_law(rows)]
+    return [line for line in out if line]
+
+
+def _efficiency(rows: list[Mapping[str, Any]]) -> str:
+    low = [
+        r for r in rows if not is_missing(r["efficiency"]) and r["efficiency"] < EFFICIENCY_FLOOR
+    ]
+    if not low:
+        return (
+            f"Simulated parallel efficiency stays at or above {fmt_percent(EFFICIENCY_FLOOR)} "
+            f"up to {workers_text(rows[-1]['n_workers'])}, the most simulated."
+        )
+    r = low[0]
+    return (
+        f"Simulated parallel efficiency drops under {fmt_percent(EFFICIENCY_FLOOR)} at "
+        f"**{workers_text(r['n_workers'])}** ({fmt_percent(r['efficiency'])}, speedup "
+        f"{fmt_ratio(r['speedup'])} over one worker)."
+    )
+
+
+def _gain(rows: list[Mapping[str, Any]]) -> str:
+    best = min(rows, key=lambda r: r["simulated_s"])
+    enough = next(r for r in rows if r["simulated_s"] <= best["simulated_s"] * (1 + ENOUGH_GAIN))
+    if enough["n_workers"] == rows[-1]["n_workers"]:
+        return (
+            f"The simulated time still falls at {workers_text(rows[-1]['n_workers'])} "
+            f"({fmt_seconds(rows[-1]['simulated_s'])}): more workers may still help."
+        )
+    return (
+        f"Most of the gain is had by **{workers_text(enough['n_workers'])}** "
+        f"({fmt_seconds(enough['simulated_s'])}): more workers cut the simulated time by "
+        f"less than {fmt_percent(ENOUGH_GAIN)} further (best {fmt_seconds(best['simulated_s'])} "
+        f"at {workers_text(best['n_workers'])})."
+    )
+
+
+def _transfers(rows: list[Mapping[str, Any]]) -> str:
+    busiest = max(rows, key=lambda r: r["transfer_share"] or 0.0)
+    if not busiest["transfer_share"]:
+        return "No data moves between workers in any of these simulations."
+    return (
+        f"Transfers are busiest at **{workers_text(busiest['n_workers'])}**: data is arriving "
+        f"during {fmt_percent(busiest['transfer_share'])} of the workers' time "
+        f"({fmt_bytes(busiest['bytes_moved'])} moved)."
+    )
+
+
+def _memory(rows: list[Mapping[str, Any]]) -> str:
+    first, last = rows[0], rows[-1]
+    if first is last:
+        return ""
+    return (
+        f"Peak memory per worker: {fmt_bytes(first['peak_memory_per_worker_bytes'])} on "
+        f"{workers_text(first['n_workers'])}, {fmt_bytes(last['peak_memory_per_worker_bytes'])} "
+        f"on {workers_text(last['n_workers'])} (the largest worker's peak, median over replays)."
+    )
+
+
+def _against_measured(rows: list[Mapping[str, Any]], measured: Mapping[Any, float]) -> str:
+    by_p = {int(p): float(s) for p, s in measured.items()}
+    parts = []
+    for r in rows:
+        s = by_p.get(r["n_workers"])
+        if s is None:
+            continue
+        lo, hi = r["simulated_low"], r["simulated_high"]
+        where = "inside" if lo <= s <= hi else ("below" if s < lo else "above")
+        parts.append(
+            f"{workers_text(r['n_workers'])}: measured {fmt_seconds(s)}, simulated "
+            f"{interval_text(r['simulated_s'], lo, hi)} ({where} the interval)"
+        )
+    if not parts:
+        return ""
+    return "Check against the measurements at this size: " + "; ".join(parts) + "."
+
+
+def _against_law(rows: list[Mapping[str, Any]]) -> str:
+    compared = [r for r in rows if r.get("disagree") is not None]
+    if not compared:
+        return "No fitted T(n, p) to compare with (too few measured points for a time model)."
+    apart = [r for r in compared if r["disagree"]]
+    if not apart:
+        return (
+            "The simulation and the fitted T(n, p) agree within their intervals at every "
+            "target: the law's shape fits the graph over this range."
+        )
+    r = apart[-1]
+    counts = ", ".join(str(x["n_workers"]) for x in apart)
+    return (
+        f"The simulation and the fitted T(n, p) **disagree** at {counts} workers, beyond "
+        f"both intervals (at {workers_text(r['n_workers'])}: simulated "
+        f"{interval_text(r['simulated_s'], r['simulated_low'], r['simulated_high'])}, fitted "
+        f"{interval_text(r['fitted_s'], r['fitted_low'], r['fitted_high'])}): the law assumes "
+        "a division of time over workers that the measured graph does not have."
+    )

@@ -29,7 +29,7 @@ fitted T(n, p) and Ernest (NNLS) fitted on the same training points beside it:
 The truths are runs on this machine, so the simulation is told that every worker
 shares its cores (``host_cores``): Dask's per-task work on the workers and the
 scheduler, and the tasks' own CPU share (from Dask's thread-cpu / thread-noncpu metrics),
-contend for them. A cluster of machines (what `scaling-lib simulate` predicts) does not.
+contend for them. A cluster of machines (what `scaling-lib what-if` predicts) does not.
 
 Errors are |predicted - measured| / measured, measured = the median over repeats.
 Results stay in --results (default a temporary folder); a second run reuses them.

@@ -11,7 +11,7 @@ Usage::
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
     scaling-lib recommend events            # a dataset study: the full dataset by default
-    scaling-lib simulate quick --workers 4,8,16,64 [--size N] [--bandwidth 10Gbit/s] [--json]
+    scaling-lib what-if quick --workers 4,8,16,64 [--size N] [--bandwidth 10Gbit/s] [--json]
     scaling-lib autoscale serve-load --profile 3@10,6@45,3@10 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
 
@@ -145,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     rec.set_defaults(handler=_cmd_recommend)
 
     sim = sub.add_parser(
-        "simulate", help="replay a study's measured task graphs on more workers (what-if)"
+        "what-if",
+        aliases=["simulate"],  # its name before 2026-12-07: still accepted, with a note
+        help="replay a study's measured task graphs on more workers, another size or network",
     )
     sim.add_argument("study")
     sim.add_argument("--workers", default="4,8,16,64", help="worker counts, e.g. 4,8,16,64")
@@ -153,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--bandwidth", help="network per worker for the target, e.g. 10Gbit/s")
     sim.add_argument("--results", default=DEFAULT_RESULTS)
     sim.add_argument("--json", action="store_true")
-    sim.set_defaults(handler=_cmd_simulate)
+    sim.set_defaults(handler=_cmd_what_if)
 
     auto = sub.add_parser(
         "autoscale",
@@ -298,7 +300,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
+def _cmd_what_if(args: argparse.Namespace) -> int:
+    if args.command == "simulate":
+        print("scaling-lib: 'simulate' is now 'what-if'; the old name will go", file=sys.stderr)
     from scaling_lib.errors import SpecError
     from scaling_lib.simulate.what_if import what_if_study, what_if_text
 

@@ -133,7 +133,7 @@ class TimeModel:
             "runs show nothing of how the work added at this size divides (at small "
             "sizes, moving data or too few tasks can cost more than dividing saves, and "
             "more work changes that); the interval's low end allows for it dividing "
-            "evenly, and `scaling-lib simulate` replays the graph at this size"
+            "evenly, and `scaling-lib what-if` replays the graph at this size"
         )
 
     def _if_it_divides(self, size: float, n_workers: float) -> float:
@@ -219,7 +219,7 @@ class TimeModel:
             warnings.append(
                 f"{n_workers} workers is beyond the measured worker counts ({measured}): the "
                 "fitted law assumes how time divides among workers; the interval adds "
-                f"{self.spread.worker_rate:.0%} per doubling, and `scaling-lib simulate` "
+                f"{self.spread.worker_rate:.0%} per doubling, and `scaling-lib what-if` "
                 "replays the measured task graphs on this many workers"
             )
         if len(counts) < 2 and n_workers != self.p.max():

@@ -11,7 +11,7 @@ Usage (in a notebook)::
     wv.task_stream_plot(sim, 16)      # x time, y worker, colour prefix
 
 The figures come from ``what_if.StudyWhatIf`` (or its ``to_dict()``, what
-``scaling-lib simulate --json`` prints) and from a ``TaskTrace``; each view has a pure
+``scaling-lib what-if --json`` prints) and from a ``TaskTrace``; each view has a pure
 counterpart returning plain numbers (``prefix_summary``, ``speedup_frame``, ``findings``)
 that the tests check. The trace and constants views live in ``what_if_trace_views``
 and are re-exported here. Pure: pandas and hvplot/HoloViews, no cluster, no store.

@@ -5,7 +5,7 @@ Usage::
     sim = what_if_study("quick", results="data/results", workers=[4, 8, 16, 64])
     sim.rows          # per target: simulated wall [low, high], speedup, efficiency,
                       #   transfer share, peak memory per worker, fitted wall [low, high]
-    sim.to_dict()     # what `scaling-lib simulate --json` prints
+    sim.to_dict()     # what `scaling-lib what-if --json` prints
 
 The traces of one measured point (every repeat) are replayed: by default the largest
 measured size, at the most workers measured there (its graph, its task durations, the
@@ -382,7 +382,7 @@ def what_if_frame(sim: dict[str, Any]) -> pd.DataFrame:
 
 
 def what_if_text(sim: dict[str, Any]) -> str:
-    """What ``scaling-lib simulate`` prints."""
+    """What ``scaling-lib what-if`` prints."""
     from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_seconds
 
     cal = sim["calibration"]

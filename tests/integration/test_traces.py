@@ -125,7 +125,7 @@ def test_simulate_cli_replays_the_traced_graph_on_more_workers(traced_study, cli
     import subprocess
 
     out = subprocess.run(
-        [*cli, "simulate", "traced", "--results", traced_study, "--workers", "1,2,8"],
+        [*cli, "what-if", "traced", "--results", traced_study, "--workers", "1,2,8"],
         capture_output=True,
         text=True,
         env=cli_env,
@@ -181,7 +181,7 @@ def test_simulate_without_traces_says_how_to_get_them(results_dir, cli, cli_env)
 
     run_study(dict(SPEC, study="bare", repeats=1, trace=False, sizes=[500]), results=results_dir)
     out = subprocess.run(
-        [*cli, "simulate", "bare", "--results", results_dir],
+        [*cli, "what-if", "bare", "--results", results_dir],
         capture_output=True,
         text=True,
         env=cli_env,
@@ -194,7 +194,7 @@ def test_simulate_without_traces_says_how_to_get_them(results_dir, cli, cli_env)
     for bad, field in (("--workers", "--workers: 'two'"), ("--bandwidth", "--bandwidth: 'fast'")):
         value = "two" if bad == "--workers" else "fast"
         out = subprocess.run(
-            [*cli, "simulate", "bare", "--results", results_dir, bad, value],
+            [*cli, "what-if", "bare", "--results", results_dir, bad, value],
             capture_output=True,
             text=True,
             env=cli_env,

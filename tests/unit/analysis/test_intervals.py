@@ -77,7 +77,7 @@ def test_eight_workers_from_two_and_work_far_beyond_the_measured_say_so():
     model = fit_time_model(df, draws=20)
     eight = model.predict(4096, 8)
     assert any("8 workers is beyond the measured worker counts (1, 2)" in w for w in eight.warnings)
-    assert any("scaling-lib simulate" in w for w in eight.warnings)
+    assert any("scaling-lib what-if" in w for w in eight.warnings)
     near = model.predict(8192, 2)  # 2x the side: 8x the work
     assert near.size_ratio == 2
     assert abs(near.work_ratio - 8) < 0.01

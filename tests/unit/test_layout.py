@@ -1,0 +1,98 @@
+"""The package is laid out by stage, its old paths still import (with a warning), and
+no package reaches into another's private names."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import scaling_lib
+from scaling_lib import _moved
+
+PACKAGE = Path(scaling_lib.__file__).parent
+STAGES = ["spec", "run", "store", "workloads", "analysis", "simulate", "present", "notebook"]
+
+
+def test_the_top_level_is_the_flow_and_a_few_modules():
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages == {*STAGES, "dashboard"}
+    modules = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert modules == ["__init__.py", "_moved.py", "cli.py", "errors.py"]
+
+
+@pytest.mark.parametrize("old", sorted(_moved.MOVED_MODULES))
+def test_each_old_path_imports_its_new_module_and_warns(old):
+    new = importlib.import_module(_moved.MOVED_MODULES[old])
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} has moved to {new.__name__}"):
+        module = importlib.import_module(old)
+    public = [n for n in getattr(new, "__all__", ()) if not n.startswith("_")]
+    for name in public:
+        assert getattr(module, name) is getattr(new, name)
+    sys.modules.pop(old, None)
+
+
+def test_old_names_reach_the_renamed_objects_with_a_warning():
+    from scaling_lib.simulate import constants, what_if
+
+    sys.modules.pop("scaling_lib.what_if", None)
+    with pytest.warns(DeprecationWarning):
+        import scaling_lib.what_if as old_what_if
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the module warned once, its names do not again
+        assert old_what_if.simulate_study is what_if.what_if_study
+        assert old_what_if.StudyReplayer is what_if.WhatIfModel
+    sys.modules.pop("scaling_lib.simulate.calibrate", None)
+    with pytest.warns(DeprecationWarning):
+        from scaling_lib.simulate.calibrate import Calibration, calibrate
+    assert (Calibration, calibrate) == (constants.SimConstants, constants.measure_constants)
+    with pytest.warns(DeprecationWarning, match="scaling_lib.simulate_study has moved"):
+        assert scaling_lib.simulate_study is scaling_lib.what_if_study
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = scaling_lib.nothing_here
+    sys.modules.pop("scaling_lib.what_if", None)
+    sys.modules.pop("scaling_lib.simulate.calibrate", None)
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 else module
+
+
+def test_no_package_imports_another_packages_private_names():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        here = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            if not node.module.startswith("scaling_lib.") or _stage(node.module) == _stage(here):
+                continue
+            private_module = any(p.startswith("_") for p in node.module.split(".")[1:])
+            private_names = [a.name for a in node.names if a.name.startswith("_")]
+            if private_module or private_names:
+                offenders.append((here, node.module, private_names))
+    assert offenders == []
+
+
+def test_the_repository_uses_no_old_path():
+    root = PACKAGE.parent
+    old = sorted(_moved.MOVED_MODULES, key=len, reverse=True)
+    files = [*root.glob("tests/**/*.py"), *root.glob("notebooks/*.py"), root / "README.md"]
+    files += [*root.glob("benchmarks/*.py"), *root.glob("examples/*.py"), *PACKAGE.rglob("*.py")]
+    found = []
+    for path in files:
+        if path.name in ("_moved.py", "test_layout.py"):
+            continue
+        text = path.read_text()
+        for name in old:
+            parent, leaf = name.rsplit(".", 1)
+            uses = (f"{name}\n", f"{name} ", f"{name}.", f"from {parent} import {leaf}\n")
+            if any(use in text for use in uses):
+                found.append((str(path.relative_to(root)), name))
+    assert found == []

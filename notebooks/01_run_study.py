@@ -34,8 +34,8 @@ spec_path: str = ""  # a YAML spec to run instead of the parameters above
 
 # %%
 import scaling_lib as sl
-from scaling_lib.notebook.parameters import spec_from_parameters
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import spec_from_parameters
+from scaling_lib.notebook import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 

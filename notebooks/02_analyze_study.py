@@ -28,7 +28,7 @@ pricing: str = "on_demand"  # on_demand | committed
 # %%
 import scaling_lib as sl
 from scaling_lib.analysis.report import analyze_study
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import views as nv
 from scaling_lib.present import plots
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline

@@ -36,7 +36,7 @@ import numpy as np
 
 import scaling_lib as sl
 from scaling_lib import WorkDone, workload
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 import scaling_lib as sl
 from scaling_lib.analysis.ai_workloads import strategy_table
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 studies, summaries = [], []

@@ -40,7 +40,7 @@ results: str = "../data/results"  # results store
 # %%
 import scaling_lib as sl
 from scaling_lib.analysis.ai_workloads import latency_table
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import views as nv
 from scaling_lib.present import ai_plots
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline

@@ -45,8 +45,8 @@ stream_workers: int = 16  # worker count whose simulated task stream is drawn
 
 # %%
 import scaling_lib as sl
-from scaling_lib.notebook.parameters import views as nv
-from scaling_lib.notebook.parameters import what_if_views as wv
+from scaling_lib.notebook import views as nv
+from scaling_lib.notebook import what_if_views as wv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 store = sl.ResultsStore(results)

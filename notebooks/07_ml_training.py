@@ -45,8 +45,8 @@ results: str = "../data/results"  # results store
 
 # %%
 import scaling_lib as sl
-from scaling_lib.notebook.parameters import ml_views as mv
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import ml_views as mv
+from scaling_lib.notebook import views as nv
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 params = {

@@ -23,7 +23,8 @@ from typing import Any
 
 __all__ = ["MOVED_MODULES", "RENAMED", "install", "old_name"]
 
-MOVED_MODULES = {
+# An old module split by job maps to the modules its names went to, searched in order.
+MOVED_MODULES: dict[str, str | tuple[str, ...]] = {
     "scaling_lib.autoscale": "scaling_lib.run.autoscale",
     "scaling_lib.batch": "scaling_lib.run.batch",
     "scaling_lib.catalog": "scaling_lib.analysis.catalog",
@@ -49,7 +50,12 @@ MOVED_MODULES = {
     "scaling_lib.spec_fields": "scaling_lib.spec._fields",
     "scaling_lib.summary": "scaling_lib.present.records",
     "scaling_lib.sweep": "scaling_lib.run.sweep",
-    "scaling_lib.sweep_guards": "scaling_lib.run.guards",
+    "scaling_lib.sweep_guards": (
+        "scaling_lib.run.failures",
+        "scaling_lib.run.plan",
+        "scaling_lib.run.sweep",
+        "scaling_lib.run.measure",
+    ),
     "scaling_lib.trace_capture": "scaling_lib.run.trace_capture",
     "scaling_lib.traces": "scaling_lib.store.traces",
     "scaling_lib.what_if": "scaling_lib.simulate.what_if",
@@ -68,6 +74,8 @@ RENAMED = {
     "simulation_text": "what_if_text",
     "Calibration": "SimConstants",
     "calibrate": "measure_constants",
+    "calibrate_once": "host_limits_once",
+    "calibrate_host": "measure_host_limits",
 }
 
 
@@ -87,16 +95,20 @@ class _MovedModule(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         new = MOVED_MODULES[module.__name__]
-        _warn(module.__name__, new)
-        target = importlib.import_module(new)
+        names = (new,) if isinstance(new, str) else new
+        _warn(module.__name__, " and ".join(names))
+        targets = [importlib.import_module(n) for n in names]
 
         def forward(name: str) -> Any:
-            return getattr(target, RENAMED.get(name, name))
+            for target in targets:
+                if hasattr(target, RENAMED.get(name, name)):
+                    return getattr(target, RENAMED.get(name, name))
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
 
         module.__getattr__ = forward  # type: ignore[method-assign]
-        module.__dir__ = lambda: dir(target)  # type: ignore[method-assign]
-        module.__all__ = list(getattr(target, "__all__", ()))
-        module.__doc__ = f"Moved to {new} (deprecated path)."
+        module.__dir__ = lambda: sorted({n for t in targets for n in dir(t)})  # type: ignore[method-assign]
+        module.__all__ = [n for t in targets for n in getattr(t, "__all__", ())]
+        module.__doc__ = f"Moved to {' and '.join(names)} (deprecated path)."
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder):

@@ -2,7 +2,7 @@
 
 Usage::
 
-    table = roofline(df, calibration)   # calibration from measure.calibrate_host()
+    table = roofline(df, calibration)   # host limits from measure.measure_host_limits()
     table[["size", "n_workers", "achieved_flops", "ceiling_flops", "fraction", "bound"]]
 
 A Dask run's compute ceiling is the single-core peak times its threads (workers run

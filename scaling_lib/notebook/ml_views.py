@@ -3,7 +3,7 @@ the single-process model's, for notebook ``07_ml_training``.
 
 Usage (in a notebook)::
 
-    from scaling_lib.notebook.parameters import ml_views as mv
+    from scaling_lib.notebook import ml_views as mv
     frames = {w: sl.load_results(results, f"ml-{w}") for w in ("xgboost", "lightgbm", "train")}
     table = mv.comparison_table(frames)   # one row per workload x size x runner x workers
     mv.comparison(table)                  # the table, in human units

@@ -2,7 +2,7 @@
 
 Usage (in a notebook)::
 
-    from scaling_lib.notebook.parameters import views as nv
+    from scaling_lib.notebook import views as nv
     nv.enable_plots()                    # once, before the first plot
     nv.summary_table(results, study)     # medians per point, human units
     nv.findings(analysis["diagnosis"])   # bottlenecks with their evidence, as Markdown

@@ -2,7 +2,7 @@
 
 Usage (in a notebook)::
 
-    from scaling_lib.notebook.parameters import what_if_views as wv
+    from scaling_lib.notebook import what_if_views as wv
     sim = what_if_study(study, results, workers=[1, 4, 16, 64])
     wv.trace_views(trace)             # tasks per prefix, transfers (the replayed run)
     wv.constants_table(sim.calibration)

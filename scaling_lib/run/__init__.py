@@ -6,10 +6,11 @@ Usage::
 
     summary = run_study("examples/quick.yaml", results="data/results")
 
-Modules, in the order a sweep uses them: ``plan`` (points to measure minus those stored),
-``clusters`` (one Dask cluster per worker count), ``guards`` (what is refused or limited
-before and while points run), ``sweep`` (the loop over points), ``measure`` (the one place
-that times anything), ``trace_capture`` (the graph as it ran, through a scheduler plugin),
+Modules, in the order a sweep uses them: ``plan`` (points to measure minus those stored,
+sizes that cannot fit refused), ``clusters`` (one Dask cluster per worker count; ``confine``
+for a shared one), ``sweep`` (the loop over points), ``measure`` (the one place that times
+anything, the host's limits included), ``failures`` (a point's timeout and what a failure
+is called), ``trace_capture`` (the graph as it ran, through a scheduler plugin),
 ``gpu`` and ``provenance`` (what a record says about where it ran); ``batch`` (specs through
 the notebooks with papermill) and ``autoscale`` (the adaptive-cluster experiment).
 """

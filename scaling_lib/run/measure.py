@@ -323,12 +323,12 @@ class _RssPeak:
         self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
-def calibrate_host(*, matrix: int = 2048, copy_bytes: int = 2**29, repeats: int = 3) -> dict:
+def measure_host_limits(*, matrix: int = 2048, copy_bytes: int = 2**29, repeats: int = 3) -> dict:
     """This host's ceilings: peak FLOP/s (matrix product) and memory bandwidth (large copy).
 
     Usage::
 
-        ceilings = calibrate_host()
+        ceilings = measure_host_limits()
         ceilings["peak_flops"], ceilings["peak_flops_per_core"], ceilings["bandwidth_bytes_s"]
 
     Dask workers run BLAS single-threaded (the nanny sets OMP_NUM_THREADS=1), so the

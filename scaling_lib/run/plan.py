@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
+from dask.utils import format_bytes
+
+from scaling_lib.errors import SpecError
 from scaling_lib.spec.study import StudySpec
 from scaling_lib.store.records import ResultsStore
+from scaling_lib.workloads import Workload
 
-__all__ = ["Point", "pending_points", "plan_points"]
+__all__ = ["Point", "check_sizes_fit", "input_bytes", "pending_points", "plan_points"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,34 @@ def pending_points(
     done = store.point_ids(spec.study, statuses={"ok"} if retry_failed else None)
     todo = [p for p in points if p.point_id not in done]
     return todo, len(points) - len(todo)
+
+
+def check_sizes_fit(spec: StudySpec, workload: Workload, log: Callable[[str], None] | None) -> None:
+    """Refuse sizes whose inputs exceed this host's memory (local clusters only)."""
+    if spec.cluster.backend not in ("local", "cuda"):
+        return
+    host_memory = psutil.virtual_memory().total
+    for i, size in enumerate(spec.sizes):
+        needed = workload.input_bytes(size, spec.params)
+        if needed is None:
+            continue
+        if needed > host_memory:
+            raise SpecError(
+                f"sizes[{i}]",
+                f"{size:g} {workload.size_unit} needs about {format_bytes(needed)} of input, "
+                f"more than this host's {format_bytes(host_memory)} of memory",
+            )
+        cluster_memory = min(spec.workers) * spec.memory_limit
+        if needed > 0.5 * cluster_memory and log is not None:
+            log(
+                f"note: size {size:g} needs about {format_bytes(needed)} of input, over half of "
+                f"{min(spec.workers)} x {format_bytes(spec.memory_limit)}: expect spilling"
+            )
+
+
+def input_bytes(workload: Workload, size: float, params: Mapping[str, Any]) -> int | None:
+    try:
+        value = workload.input_bytes(size, params)
+    except Exception:  # a custom workload's accounting failing must not lose the run
+        return None
+    return int(value) if value is not None and value > 0 else None

@@ -33,20 +33,14 @@ from dask.utils import format_bytes
 
 from scaling_lib.errors import ClusterError, StoreError
 from scaling_lib.run.clusters import ClusterSession, open_cluster, oversubscribed
-from scaling_lib.run.guards import (
-    PointTimeout,
-    calibrate_once,
-    call_with_timeout,
-    check_sizes_fit,
-    classify_failure,
-    input_bytes,
-)
+from scaling_lib.run.failures import PointTimeout, call_with_timeout, classify_failure
 from scaling_lib.run.measure import (
     MEASUREMENT_FIELDS,
     measure_baseline_run,
     measure_dask_run,
+    measure_host_limits,
 )
-from scaling_lib.run.plan import Point, pending_points
+from scaling_lib.run.plan import Point, check_sizes_fit, input_bytes, pending_points
 from scaling_lib.run.provenance import provenance
 from scaling_lib.spec.datasets import check_same_dataset
 from scaling_lib.spec.study import StudySpec, load_spec
@@ -106,7 +100,7 @@ def run_study(
         study=spec.study, results=store.root, planned=len(todo) + skipped, skipped=skipped
     )
     store.save_spec(spec.study, yaml.safe_dump(spec.to_dict(), sort_keys=False))
-    calibrate_once(spec, store, log)
+    host_limits_once(spec, store, log)
     started = time.perf_counter()
     runner = _PointRunner(spec, workload, store, run_id=uuid.uuid4().hex[:12])
 
@@ -353,3 +347,23 @@ class _PointRunner:
             versions=prov["versions"],
         )
         return record
+
+
+def host_limits_once(
+    spec: StudySpec, store: ResultsStore, log: Callable[[str], None] | None
+) -> None:
+    """Measure this host's limits (peak FLOP/s, memory bandwidth) once per study, for the
+    roofline; local clusters only: a remote cluster's hosts are not this one. Kept as
+    ``calibration.json`` beside the records (its name in stores written before)."""
+    if not spec.calibrate or spec.cluster.backend not in ("local", "cuda"):
+        return
+    if store.load_json(spec.study, "calibration") is not None:
+        return
+    calibration = measure_host_limits()
+    calibration["host"] = provenance()["host"]
+    store.save_json(spec.study, "calibration", calibration)
+    if log:
+        log(
+            f"calibrated this host: {calibration['peak_flops_per_core'] / 1e9:.1f} GFLOP/s per "
+            f"core, {calibration['bandwidth_bytes_s'] / 1e9:.1f} GB/s memory bandwidth"
+        )

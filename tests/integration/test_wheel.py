@@ -79,8 +79,8 @@ def test_the_wheel_runs_the_quick_study_analyzes_recommends_and_serves(venv, tmp
         [
             python,
             "-c",
-            "import scaling_lib, scaling_lib.run.batch as b; "
-            "print(scaling_lib.__file__); print(*sorted(p.name for p in b.NOTEBOOKS.glob('*.ipynb')))",
+            "import scaling_lib, scaling_lib.run.batch as b; print(scaling_lib.__file__); "
+            "print(*sorted(p.name for p in b.NOTEBOOKS.glob('*.ipynb')))",
         ],
         cwd=tmp_path,
         capture_output=True,

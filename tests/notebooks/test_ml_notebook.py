@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from scaling_lib import load_results
-from scaling_lib.notebook.parameters import ml_views as mv
+from scaling_lib.notebook import ml_views as mv
 from scaling_lib.run.batch import execute_notebook
 
 from .test_notebooks import assert_clean_with_plots, shown

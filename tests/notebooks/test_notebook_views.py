@@ -10,7 +10,7 @@ import pytest
 from scaling_lib import ResultsStore
 from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.analysis.report import analyze_study
-from scaling_lib.notebook.parameters import views as nv
+from scaling_lib.notebook import views as nv
 from scaling_lib.present.analysis import fmt_throughput
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "data" / "example")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from scaling_lib import TaskTrace, load_results
-from scaling_lib.notebook.parameters import what_if_views as wv
+from scaling_lib.notebook import what_if_views as wv
 from scaling_lib.run.batch import execute_notebook
 from scaling_lib.simulate.constants import Estimate, SimConstants
 from tests.specs import TRACED_ARRAY

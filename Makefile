@@ -67,7 +67,7 @@ test: $(STAMP) lint browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/prediction.py
-	$(BIN)/python benchmarks/calibration.py --real
+	$(BIN)/python benchmarks/coverage.py --real
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/strategies.py
 	$(BIN)/python benchmarks/autoscale.py

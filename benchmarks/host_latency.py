@@ -12,8 +12,8 @@ not depend on W; on one host with more processes than cores it does, and how muc
 depends on the message rate (a shorter d, more messages).
 
 The chains share nothing with the graphs ``benchmarks/simulate.py`` checks: this measures
-the host, as the roofline calibration measures its cores. ``simulate.py`` scales the
-per-task constants calibrated at 1-2 workers by the ratio of these gaps at the graph's
+the host, as the roofline's host limits measure its cores. ``simulate.py`` scales the
+per-task constants measured at 1-2 workers by the ratio of these gaps at the graph's
 median task duration (``gap_ratio``). Results are kept in ``host-latency.json`` in the
 results folder and reused.
 """

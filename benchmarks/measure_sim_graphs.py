@@ -4,7 +4,7 @@
 
 One study per graph (``sim-sleep-tree``, ...; ``-quick`` appended with ``--quick``),
 each through ``scaling_lib.run.sweep.run_study``: single-thread workers, 1 GiB each, one
-warm-up, no baseline or calibration, task traces on. ``--quick`` measures 1, 2 and 4
+warm-up, no baseline or host limits, task traces on. ``--quick`` measures 1, 2 and 4
 workers once; the default 1, 2, 4, 8 and 16 workers three times. Points already in the
 results store are skipped (run_study resumes), so a killed measurement continues.
 

@@ -1,4 +1,4 @@
-"""Planted scaling laws with realistic noise: the draws `benchmarks/calibration.py` scores.
+"""Planted scaling laws with realistic noise: the draws `benchmarks/coverage.py` scores.
 
 Usage::
 

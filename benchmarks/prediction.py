@@ -7,7 +7,7 @@ For each built-in workload: measure sizes s, 2s, 4s, 8s and 32s on workers 1 and
 32s, and print the absolute percentage error against the measured median at 32s,
 beside the Ernest form fitted by NNLS on the same points. Our interval is the 90%
 prediction interval for a run (see scaling_lib.analysis.interval; its coverage is
-what benchmarks/calibration.py measures). With --extrap-python (a
+what benchmarks/coverage.py measures). With --extrap-python (a
 Python that has `extrap` installed, which needs numpy < 2), Extra-P's own default
 modeler is fitted per worker count on the same points, in that separate process.
 Targets: median error at most 15%, and no worse than Ernest.

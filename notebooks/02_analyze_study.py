@@ -30,12 +30,13 @@ import scaling_lib as sl
 from scaling_lib.analysis.report import analyze_study
 from scaling_lib.notebook import views as nv
 from scaling_lib.present import plots
+from scaling_lib.store import HOST_LIMITS_DOCUMENT
 
 nv.enable_plots()  # plot JavaScript inline: the executed notebook and its HTML work offline
 store = sl.ResultsStore(results)
 df = store.load(study)
 assert len(df), f"no records for study {study!r} in {results}"
-analysis = analyze_study(df, store.load_json(study, "calibration"))
+analysis = analyze_study(df, store.load_json(study, HOST_LIMITS_DOCUMENT))
 nv.overview(analysis)
 
 # %% [markdown]

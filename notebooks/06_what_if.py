@@ -75,11 +75,11 @@ trace = sl.load_trace(study, point_id, repeat, results=store)
 wv.trace_views(trace)
 
 # %% [markdown]
-# ## The calibrated constants
+# ## The measured constants
 # Measured from all of the study's traces, with their spread across runs.
 
 # %%
-wv.constants_table(sim.calibration)
+wv.constants_table(sim.constants)
 
 # %% [markdown]
 # ## The simulation

@@ -67,7 +67,7 @@ for workload in workloads:
             "workers": workers,
             "repeats": repeats,
             "baseline": True,
-            # No FLOP counts for trees: a roofline calibration would place nothing.
+            # No FLOP counts for trees: measuring the host's limits would place nothing.
             "calibrate": False,
             "params": params[workload],
             "cluster": cluster,

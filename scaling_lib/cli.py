@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Sequence
 
 from scaling_lib.errors import ScalingLibError
-from scaling_lib.store.records import DEFAULT_RESULTS
+from scaling_lib.store.records import DEFAULT_RESULTS, HOST_LIMITS_DOCUMENT
 
 __all__ = ["main"]
 
@@ -227,7 +227,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from scaling_lib.present.analysis import analysis_text, full_dataset_text
 
     store, df = _study_frame(args.results, args.study)
-    result = analyze_study(df, store.load_json(args.study, "calibration"))
+    result = analyze_study(df, store.load_json(args.study, HOST_LIMITS_DOCUMENT))
     result["simulation"] = _simulation_section(store, args.study, df)
     text = analysis_text(result)
     if result.get("full_dataset"):

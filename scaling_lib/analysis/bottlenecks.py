@@ -7,6 +7,7 @@ Usage::
         finding.lost_how    # how the seconds were estimated, with the figures
         finding.evidence    # the figures behind the finding
         finding.fix         # what to try
+        finding.rank, finding.tied_with, finding.noise_s   # its place, and any tie
 
 Each rule (``bottleneck_rules``) looks at the records (Dask's span metrics per run,
 transfers, spills, memory, statuses) and, if it sees its bottleneck, returns a Finding
@@ -15,25 +16,49 @@ failures first (runs that did not finish), then problems by the time they cost (
 without an estimate after), then the state of the runs (compute-bound is not a
 problem), then caveats about the measurement. Shares are of the thread-seconds a run
 had (wall time x workers x threads).
+
+Ties: two problems whose seconds lost differ by no more than the run noise
+(``run_noise``: how much the reference point's wall time moves between repeats) are
+tied. A tie is data, not a coin toss: the tied findings share a ``rank``, each names the
+others in ``tied_with``, they carry the noise in ``noise_s``, and they are listed by
+name, so the same study ranks the same way from one run to the next. A group starts at
+the largest seconds lost not yet ranked and takes every problem within the noise of it
+(so any two in a group are within the noise of each other); the next group starts
+below. Ranks count places as in a race: two tied first, the next is third.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
 
 from scaling_lib.analysis.bottleneck_rules import IDLE_SHARE, RULES, Finding, _memory, time_shares
+from scaling_lib.analysis.findings import reference
 from scaling_lib.analysis.scaling import dask_runs
 
-__all__ = ["RULES", "Finding", "diagnose", "time_shares"]
+__all__ = [
+    "RULES",
+    "SINGLE_RUN_NOISE",
+    "Finding",
+    "diagnose",
+    "rank_findings",
+    "run_noise",
+    "time_shares",
+]
+
+# With one run per point there is no spread to measure: its noise is taken as 10% of the
+# wall time, the spread at which the study calls a point's repeats noisy
+# (scaling.NOISY_CV), unless other points of the study have repeats to measure it from.
+SINGLE_RUN_NOISE = 0.10
 
 
 def diagnose(df: pd.DataFrame) -> list[Finding]:
     """Every rule's finding, ranked (see the module docstring)."""
     if df.empty:
-        return [Finding("not-enough-data", 1.0, "no records", {}, "run the study first")]
+        return [Finding("not-enough-data", 1.0, "no records", {}, "run the study first", rank=1)]
     df = df.reset_index(drop=True)  # rules index runs by label: labels must be unique
     runs = dask_runs(df)
     if runs.empty:
@@ -50,11 +75,66 @@ def diagnose(df: pd.DataFrame) -> list[Finding]:
             )
         ]
         memory = _memory(df, runs, pd.DataFrame())
-        return findings + ([memory] if memory else [])
+        return rank_findings(findings + ([memory] if memory else []), 0.0)
     shares = time_shares(runs)
     findings = [f for rule in RULES if (f := rule(df, runs, shares)) is not None]
     findings = [_clean(f) for f in _idle_unexplained(findings)]
-    return sorted(findings, key=_rank)
+    return rank_findings(findings, run_noise(runs))
+
+
+def run_noise(runs: pd.DataFrame) -> float:
+    """How far, in wall seconds, one run of the reference point (the largest size at the
+    most workers, where every rule estimates its seconds lost) may move from the next.
+
+    With repeats there: the median absolute deviation of their wall times from their
+    median (with two repeats, half the gap between them). With a single run there: the
+    median over the other points with repeats of that deviation relative to the point's
+    median wall time, times the reference wall time; with no point repeated,
+    ``SINGLE_RUN_NOISE`` (10%) of the reference wall time.
+    """
+    ref = reference(runs)
+    wall = ref.runs["wall_s"].astype(float)
+    if len(wall) > 1:
+        mad = float((wall - wall.median()).abs().median())
+        return mad if math.isfinite(mad) else 0.0
+    by_point = runs.groupby(["size", "n_workers", "threads_per_worker"])["wall_s"]
+    relative = [
+        float((w - w.median()).abs().median() / w.median())
+        for _, w in by_point
+        if len(w) > 1 and w.median() > 0
+    ]
+    share = float(np.median(relative)) if relative else SINGLE_RUN_NOISE
+    noise = share * ref.wall_s
+    return noise if math.isfinite(noise) else 0.0
+
+
+def rank_findings(findings: list[Finding], noise: float) -> list[Finding]:
+    """Sorted by ``_rank``, with problems whose seconds lost are within ``noise`` of each
+    other's tied (see the module docstring)."""
+    order = sorted(findings, key=_rank)
+    out: list[Finding] = []
+    while order:
+        lead = order[0]
+        group = [lead]
+        if _estimated(lead):
+            group += [
+                f
+                for f in order[1:]
+                if _estimated(f) and lead.seconds_lost - f.seconds_lost <= noise
+            ]
+        taken = {id(f) for f in group}
+        order = [f for f in order if id(f) not in taken]
+        rank = len(out) + 1
+        names = sorted(f.name for f in group)
+        for f in sorted(group, key=lambda f: f.name):
+            tied = tuple(n for n in names if n != f.name)
+            noise_s = noise if _estimated(f) else None
+            out.append(dataclasses.replace(f, rank=rank, tied_with=tied, noise_s=noise_s))
+    return out
+
+
+def _estimated(finding: Finding) -> bool:
+    return finding.kind == "problem" and finding.seconds_lost is not None
 
 
 # Findings whose time shows up as idle threads: waiting on transfers, on the scheduler

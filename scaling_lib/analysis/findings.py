@@ -5,6 +5,7 @@ Usage::
     ref = reference(runs)                  # the largest size at the most workers
     ref.per_thread(["disk_read_s"])        # wall seconds those thread-seconds take
     with_time(finding, seconds, "how")     # the finding with its seconds lost
+    tie_note(finding)                      # "tied with X (within the run noise of N s)"
 
 ``Finding`` is what ``bottlenecks.diagnose`` returns; ``time_shares`` splits each run's
 thread-seconds (wall time x workers x threads) by where they went.
@@ -12,6 +13,7 @@ thread-seconds (wall time x workers x threads) by where they went.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaling_lib.present.units import fmt_number
+from scaling_lib.present.units import fmt_number, fmt_seconds
 
-__all__ = ["Finding", "capped", "largest", "reference", "time_shares", "with_time"]
+__all__ = [
+    "Finding",
+    "capped",
+    "largest",
+    "reference",
+    "tie_note",
+    "time_shares",
+    "with_time",
+]
 
 # Dask's documentation (Best Practices, "Avoid very large graphs"): "each task comes
 # with some overhead, somewhere between 200us and 1ms". The upper end is what a worker
@@ -50,6 +60,13 @@ class Finding:
     # "failure" (runs did not finish), "problem" (ranked by seconds_lost), "state" (how
     # the runs are, e.g. compute-bound: not a problem) or "caveat" (about the measurement)
     kind: str = "problem"
+    # Set by diagnose: the place in the ranking (1 first; findings tied share it), the
+    # problems tied with this one (seconds_lost within noise_s of each other: ranked
+    # together, by name) and the run noise they were compared with (problems with an
+    # estimate only; see bottlenecks.run_noise).
+    rank: int = 0
+    tied_with: tuple[str, ...] = ()
+    noise_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,13 +134,16 @@ def largest(runs: pd.DataFrame) -> pd.DataFrame:
 def with_time(finding: Finding, seconds: float | None, how: str, kind: str = "problem"):
     if seconds is not None and not math.isfinite(seconds):
         seconds = None
-    return Finding(
-        finding.name,
-        finding.score,
-        finding.summary,
-        finding.evidence,
-        finding.fix,
-        seconds,
-        how,
-        kind,
-    )
+    return dataclasses.replace(finding, seconds_lost=seconds, lost_how=how, kind=kind)
+
+
+def tie_note(finding) -> str:
+    """A tie in words, for a Finding or its dict: "tied with X (within the run noise of
+    N s)", or "" when the finding ranks alone."""
+    f = finding if isinstance(finding, dict) else finding.__dict__
+    tied = list(f.get("tied_with") or ())
+    if not tied:
+        return ""
+    noise = f.get("noise_s")
+    within = "" if noise is None else f" (within the run noise of {fmt_seconds(noise)})"
+    return f"tied with {', '.join(tied)}{within}"

@@ -229,7 +229,7 @@ def fit_two_parameter(
                 )
         checks = len(errors["work"])
         if not doubt and checks < FEW_CHECKS:
-            # Measured on planted laws (benchmarks/calibration.py): at 4 sizes an
+            # Measured on planted laws (benchmarks/coverage.py): at 4 sizes an
             # n log n cost reported as n work is doubted no more often than a true one.
             why += (
                 f"; {checks} forward checks are too few to tell a cost a little steeper "

@@ -21,7 +21,7 @@ for the mean. In log time (run-time noise is multiplicative), its variance adds:
 
 The quantile is Student's t on the run-noise degrees of freedom. Each rate has a
 floor: four sizes give two forward-chaining steps, too few to rule out an error the
-data happened not to show. ``benchmarks/calibration.py`` measures the coverage.
+data happened not to show. ``benchmarks/coverage.py`` measures the coverage.
 
 Pure: arrays in, numbers out.
 """

@@ -2,7 +2,7 @@
 
 Usage::
 
-    result = analyze_study(df, calibration)
+    result = analyze_study(df, host_limits)
     result["strong_scaling"], result["diagnosis"], result["roofline"]
     json.dumps(result)          # stable keys, documented in the README
 
@@ -17,7 +17,7 @@ worker count: time and memory models, out-of-memory size, ``regime_change``),
 term's rate and source, ``excluded``), ``worker_memory`` (the per-worker peak model and
 its check at every measured point), ``diagnosis`` (findings ranked by ``seconds_lost``,
 with ``lost_how`` and ``kind``), ``roofline`` (rows, or empty),
-``calibration``, for AI workloads ``strategies``, ``precision`` and ``serving``
+``host_limits``, for AI workloads ``strategies``, ``precision`` and ``serving``
 (rows, or empty: see ``ai_workloads``), and ``full_dataset``: for a study of a user's
 dataset, T(n, p) at the full dataset per measured worker count, with intervals
 (``dataset_target.full_dataset_forecast``); None for other studies.
@@ -54,7 +54,7 @@ __all__ = ["ANALYSIS_SCHEMA", "analyze_study", "plain", "recommendation_dict"]
 ANALYSIS_SCHEMA = "analysis/1"
 
 
-def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None) -> dict:
+def analyze_study(df: pd.DataFrame, host_limits: Mapping[str, Any] | None = None) -> dict:
     """Fits, diagnosis and roofline of one study's records, as JSON-ready data."""
     out: dict[str, Any] = {
         "schema": ANALYSIS_SCHEMA,
@@ -69,8 +69,8 @@ def analyze_study(df: pd.DataFrame, calibration: Mapping[str, Any] | None = None
         "time_model": None,
         "worker_memory": None,
         "diagnosis": [dataclasses.asdict(f) for f in diagnose(df)],
-        "roofline": _rows(roofline(df, calibration)) if len(df) else [],
-        "calibration": dict(calibration) if calibration else None,
+        "roofline": _rows(roofline(df, host_limits)) if len(df) else [],
+        "host_limits": dict(host_limits) if host_limits else None,
         "strategies": _rows(strategy_table(df)),
         "precision": _rows(precision_table(df)),
         "serving": _rows(latency_table(df)),

@@ -2,7 +2,7 @@
 
 Usage::
 
-    table = roofline(df, calibration)   # host limits from measure.measure_host_limits()
+    table = roofline(df, host_limits)   # host limits from measure.measure_host_limits()
     table[["size", "n_workers", "achieved_flops", "ceiling_flops", "fraction", "bound"]]
 
 A Dask run's compute ceiling is the single-core peak times its threads (workers run
@@ -21,7 +21,7 @@ import pandas as pd
 __all__ = ["roofline"]
 
 
-def roofline(df: pd.DataFrame, calibration: Mapping[str, float] | None) -> pd.DataFrame:
+def roofline(df: pd.DataFrame, host_limits: Mapping[str, float] | None) -> pd.DataFrame:
     """Per successful run with a flop count: achieved rate, the roof, and the fraction."""
     columns = [
         "runner",
@@ -33,25 +33,25 @@ def roofline(df: pd.DataFrame, calibration: Mapping[str, float] | None) -> pd.Da
         "fraction",
         "bound",
     ]
-    if not calibration or df.empty or "flops" not in df:
+    if not host_limits or df.empty or "flops" not in df:
         return pd.DataFrame(columns=columns)
     runs = df[(df["status"] == "ok") & df["flops"].notna() & (df["flops"] > 0)].copy()
     if runs.empty:
         return pd.DataFrame(columns=columns)
     threads = np.where(
         runs["runner"] == "baseline",
-        calibration["peak_flops"] / calibration["peak_flops_per_core"],
+        host_limits["peak_flops"] / host_limits["peak_flops_per_core"],
         runs["n_workers"] * runs["threads_per_worker"],
     )
     compute_roof = np.where(
         runs["runner"] == "baseline",
-        calibration["peak_flops"],
-        calibration["peak_flops_per_core"] * threads,
+        host_limits["peak_flops"],
+        host_limits["peak_flops_per_core"] * threads,
     )
     runs["achieved_flops"] = runs["flops"] / runs["wall_s"]
     bytes_in = runs["bytes_processed"].where(runs["bytes_processed"] > 0)
     runs["intensity"] = runs["flops"] / bytes_in
-    memory_roof = (runs["intensity"] * calibration["bandwidth_bytes_s"]).fillna(np.inf)
+    memory_roof = (runs["intensity"] * host_limits["bandwidth_bytes_s"]).fillna(np.inf)
     runs["ceiling_flops"] = np.minimum(compute_roof, memory_roof)
     runs["bound"] = np.where(memory_roof < compute_roof, "memory", "compute")
     runs["fraction"] = runs["achieved_flops"] / runs["ceiling_flops"]

@@ -58,6 +58,7 @@ __all__ = [
     "write_report",
 ]
 
+# The committed example studies, in a checkout (not package data: a wheel has none).
 EXAMPLE_RESULTS = str(Path(__file__).resolve().parents[2] / "data" / "example")
 VIEW_CLASSES = {
     "Overview": OverviewView,
@@ -99,8 +100,11 @@ def settle_heap() -> None:
 
 
 def default_results() -> str:
-    """data/results when it holds studies, else the committed example study."""
-    return DEFAULT_RESULTS if ResultsStore(DEFAULT_RESULTS).studies() else EXAMPLE_RESULTS
+    """data/results when it holds studies, else the example studies of a checkout (an
+    installed wheel has none: then data/results, empty or not)."""
+    if ResultsStore(DEFAULT_RESULTS).studies() or not Path(EXAMPLE_RESULTS).is_dir():
+        return DEFAULT_RESULTS
+    return EXAMPLE_RESULTS
 
 
 class LazyViews(Mapping):

@@ -23,6 +23,7 @@ import pandas as pd
 import panel as pn
 
 from scaling_lib.analysis.bottlenecks import diagnose
+from scaling_lib.analysis.findings import tie_note
 from scaling_lib.analysis.scaling import dask_runs, point_table
 from scaling_lib.analysis.scaling import strong_scaling as strong_table
 from scaling_lib.dashboard.view_base import View, empty, guarded, lazy
@@ -172,7 +173,9 @@ def overview_cards(records: pd.DataFrame, findings) -> dict:
             eff = (both["median_base"] / both["median"] / ratio).iloc[-1]
             out["efficiency"] = f"{eff:.0%} at {int(top['n_workers'].max())} workers"
     if findings:
-        out["top_bottleneck"] = f"{findings[0].name}: {findings[0].summary}"
+        top = findings[0]
+        tie = f", {tie_note(top)}" if tie_note(top) else ""
+        out["top_bottleneck"] = f"{top.name}{tie}: {top.summary}"
     return out
 
 

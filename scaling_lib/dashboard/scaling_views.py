@@ -21,6 +21,7 @@ import panel as pn
 import param
 
 from scaling_lib.analysis.bottlenecks import diagnose
+from scaling_lib.analysis.findings import tie_note
 from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.roofline import roofline
 from scaling_lib.analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
@@ -239,8 +240,13 @@ class BottlenecksView(View):
     """Where time went per point, and the ranked diagnosis with its evidence."""
 
     def findings(self) -> pd.DataFrame:
-        """The ranked diagnosis as shown: each finding's figures as readable text."""
-        return tables.findings_table(self.store.memo("diagnose", diagnose))
+        """The ranked diagnosis as shown: each finding's figures as readable text, and
+        findings tied (within the run noise) said so beside their time lost."""
+        found = self.store.memo("diagnose", diagnose)
+        table = tables.findings_table(found)
+        notes = zip(table["time lost"], map(tie_note, found), strict=True)
+        table["time lost"] = [f"{cost}, {tie}" if tie else cost for cost, tie in notes]
+        return table
 
     def __panel__(self):
         return lazy(self._render, self.store.param.records)
@@ -258,14 +264,14 @@ class BottlenecksView(View):
 
 
 class RooflineView(View):
-    """Each run's achieved FLOP/s against the host's calibrated ceilings."""
+    """Each run's achieved FLOP/s against the host's measured ceilings."""
 
     def table(self) -> pd.DataFrame:
         frames = []
         df = self._records()
         for study in self.store.studies:
             part = df[df["study"] == study] if len(df) else df
-            frames.append(roofline(part, self.store.calibration(study)))
+            frames.append(roofline(part, self.store.host_limits(study)))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def __panel__(self):
@@ -279,10 +285,10 @@ class RooflineView(View):
         table = table[table["intensity"].notna()] if len(table) else table
         if table.empty:
             return empty(
-                "No roofline: the study has no flop counts or no host calibration "
+                "No roofline: the study has no flop counts or no host limits "
                 "(runs of the array or train workloads on a local cluster have both)."
             )
-        cal = next(c for s in self.store.studies if (c := self.store.calibration(s)))
+        cal = next(c for s in self.store.studies if (c := self.store.host_limits(s)))
         table = table.assign(
             point=[f"{r} {w}w" for r, w in zip(table["runner"], table["n_workers"], strict=True)]
         )

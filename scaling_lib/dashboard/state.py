@@ -24,7 +24,12 @@ import param
 
 from scaling_lib.dashboard.cache import FITS, FRAMES
 from scaling_lib.errors import StoreError
-from scaling_lib.store.records import ResultsStore, check_study_name, records_to_frame
+from scaling_lib.store.records import (
+    HOST_LIMITS_DOCUMENT,
+    ResultsStore,
+    check_study_name,
+    records_to_frame,
+)
 
 __all__ = ["ALL", "StudyStore"]
 
@@ -76,8 +81,8 @@ class StudyStore(param.Parameterized):
         filters = (self.workload, self.backend, tuple(sorted(self.status)))
         return FITS.get_or_compute((self._version_key, filters, key), lambda: compute(records))
 
-    def calibration(self, study: str) -> dict | None:
-        return self._store.load_json(study, "calibration") if self.is_study(study) else None
+    def host_limits(self, study: str) -> dict | None:
+        return self._store.load_json(study, HOST_LIMITS_DOCUMENT) if self.is_study(study) else None
 
     def autoscale(self, study: str) -> dict | None:
         """The study's autoscaling experiment (``scaling-lib autoscale``), if it has one."""

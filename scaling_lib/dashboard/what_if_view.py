@@ -180,7 +180,7 @@ class WhatIfView(View):
 
     def caption(self, sim: StudyWhatIf) -> str:
         """Which point's graph was replayed, and how the two estimates differ."""
-        cal = sim.calibration.to_dict()["bandwidth_Bps"]
+        cal = sim.constants.to_dict()["bandwidth_Bps"]
         network = f"{fmt_bytes(cal['value'])}/s " + (
             "(set here)" if self.bandwidth_Bps() else f"({html.escape(str(cal['source']))})"
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from scaling_lib.analysis.findings import tie_note
 from scaling_lib.present.analysis import (
     AUTOSCALE,
     PRECISION,
@@ -210,7 +211,7 @@ def time_model(analysis: Mapping) -> Any:
         ]
     roof = roofline_lines(analysis)
     if roof:
-        parts += ["**Roofline** (median achieved / calibrated ceiling)", _bullets(roof)]
+        parts += ["**Roofline** (median achieved / the host's measured ceiling)", _bullets(roof)]
     return markdown("\n\n".join(parts) or "_Too few points for a model yet._")
 
 
@@ -226,6 +227,9 @@ def findings(diagnosis: Iterable, title: str = "Bottlenecks, by the time each co
     lines = [f"**{title}**", ""]
     for i, f in enumerate(rows, 1):
         lines.append(f"{i}. **{f['name']}** ({finding_cost(f)}): {f['summary']}.")
+        if tie_note(f):
+            rank = f"{f.get('rank')}, {tie_note(f)}"
+            lines.append(f"   *Rank:* {rank}: neither ranks above the other.")
         if f.get("lost_how"):
             lines.append(f"   *Time lost:* {f['lost_how']}.")
         if f.get("evidence"):
@@ -302,8 +306,9 @@ def strategy_findings(frames: Mapping[str, pd.DataFrame], min_score: float = 0.3
         found = [f for f in diagnose(df) if f.score >= min_score]
         if found:
             top = found[0]
+            tie = f", {tie_note(top)}" if tie_note(top) else ""
             lines.append(
-                f"- `{study}`: **{top.name}**: {top.summary} "
+                f"- `{study}`: **{top.name}**{tie}: {top.summary} "
                 f"(*evidence:* {fmt_evidence(top.evidence)})"
             )
         else:

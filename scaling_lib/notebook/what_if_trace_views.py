@@ -4,7 +4,7 @@ Usage (through ``what_if_views``, which re-exports these)::
 
     wv.has_traces(records)            # any successful Dask run with a task trace?
     wv.trace_views(trace)             # tasks per prefix, transfers (the replayed run)
-    wv.constants_table(calibration)   # the simulator's constants, with their samples
+    wv.constants_table(constants)   # the simulator's constants, with their samples
 
 Each view has a pure counterpart returning plain numbers (``prefix_summary``,
 ``transfer_summary``, ``constants_frame``) that the tests check.
@@ -172,12 +172,12 @@ def trace_views(trace: Any) -> Any:
     return Views([markdown(_trace_sentence(trace)), prefix_table(trace), transfers])
 
 
-# -- the calibrated constants --------------------------------------------------------------
+# -- the measured constants --------------------------------------------------------------
 
 
-def constants_frame(calibration: Any) -> pd.DataFrame:
+def constants_frame(constants: Any) -> pd.DataFrame:
     """One row per constant of the simulated cluster: value, low, high, samples, source."""
-    cal = calibration.to_dict() if hasattr(calibration, "to_dict") else calibration
+    cal = constants.to_dict() if hasattr(constants, "to_dict") else constants
     rows = []
     for name, (label, meaning) in _CONSTANTS.items():
         est = cal[name]
@@ -189,11 +189,11 @@ def _rate(bps: float) -> str:
     return f"{fmt_bytes(bps)}/s ({fmt_number(bps * 8 / 1e9)} Gbit/s)"
 
 
-def constants_table(calibration: Any) -> Any:
-    """The calibrated constants for people, with the client's overhead below them."""
+def constants_table(constants: Any) -> Any:
+    """The measured constants for people, with the client's overhead below them."""
     from scaling_lib.notebook.views import Views, styled
 
-    cal = calibration.to_dict() if hasattr(calibration, "to_dict") else calibration
+    cal = constants.to_dict() if hasattr(constants, "to_dict") else constants
     frame = constants_frame(cal)
     rows = []
     for r in frame.itertuples(index=False):
@@ -215,7 +215,7 @@ def constants_table(calibration: Any) -> Any:
         "*low / high* are the extremes of the per-run medians: each target is replayed "
         "with every constant at its fast end and at its slow end too."
     )
-    table = styled(pd.DataFrame(rows), caption="Calibrated constants")
+    table = styled(pd.DataFrame(rows), caption="Measured constants")
     left = [{"selector": "td, th", "props": [("text-align", "left")]}]
     table = table.set_table_styles({"what it is": left}, overwrite=False)
     return Views([table, markdown(note)])

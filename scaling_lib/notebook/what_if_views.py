@@ -5,7 +5,7 @@ Usage (in a notebook)::
     from scaling_lib.notebook import what_if_views as wv
     sim = what_if_study(study, results, workers=[1, 4, 16, 64])
     wv.trace_views(trace)             # tasks per prefix, transfers (the replayed run)
-    wv.constants_table(sim.calibration)
+    wv.constants_table(sim.constants)
     wv.speedup_plot(sim)              # simulated [interval] vs measured vs fitted T(n, p)
     wv.simulation_findings(sim)       # Markdown sentences computed from the rows
     wv.task_stream_plot(sim, 16)      # x time, y worker, colour prefix

@@ -2,7 +2,7 @@
 
 Usage::
 
-    print(analysis_text(analyze_study(df, calibration)))
+    print(analysis_text(analyze_study(df, host_limits)))
     print(recommendation_text(recommendation_dict(rec), top=10))
     print(human_frame(pd.DataFrame(analysis["strong_scaling"]), STRONG).to_string(index=False))
 
@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from scaling_lib.analysis.findings import tie_note
 from scaling_lib.present.units import (
     MISSING,
     finding_cost,
@@ -225,9 +226,9 @@ def data_scaling_lines(a: dict) -> list[str]:
 
 
 def roofline_lines(a: dict) -> list[str]:
-    """Median achieved fraction of the calibrated ceiling, per runner and worker count."""
+    """Median achieved fraction of the host's measured ceiling, per runner and worker count."""
     if not a["roofline"]:
-        return [] if a["calibration"] else ["no host calibration stored for this study"]
+        return [] if a["host_limits"] else ["no host limits stored for this study"]
     r = pd.DataFrame(a["roofline"])
     top = r.groupby(["runner", "n_workers"])["fraction"].median()
     return [
@@ -297,6 +298,9 @@ def analysis_text(a: dict) -> str:
     lines.append("Diagnosis (by the time each costs at the largest measured point)")
     for f in a["diagnosis"]:
         lines.append(f"  [{finding_cost(f)}] {f['name']}: {f['summary']}")
+        if tie_note(f):
+            rank = f"{f.get('rank')}, {tie_note(f)}"
+            lines.append(f"         rank: {rank}: neither ranks above the other")
         if f.get("lost_how"):
             lines.append(f"         time lost: {f['lost_how']}")
         if f.get("evidence"):

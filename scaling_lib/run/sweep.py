@@ -44,7 +44,12 @@ from scaling_lib.run.plan import Point, check_sizes_fit, input_bytes, pending_po
 from scaling_lib.run.provenance import provenance
 from scaling_lib.spec.datasets import check_same_dataset
 from scaling_lib.spec.study import StudySpec, load_spec
-from scaling_lib.store.records import DEFAULT_RESULTS, SCHEMA_VERSION, ResultsStore
+from scaling_lib.store.records import (
+    DEFAULT_RESULTS,
+    HOST_LIMITS_DOCUMENT,
+    SCHEMA_VERSION,
+    ResultsStore,
+)
 from scaling_lib.store.traces import save_trace
 from scaling_lib.workloads import Workload, get_workload
 from scaling_lib.workloads.dataset import DatasetWorkload, dataset_fields
@@ -353,17 +358,17 @@ def host_limits_once(
     spec: StudySpec, store: ResultsStore, log: Callable[[str], None] | None
 ) -> None:
     """Measure this host's limits (peak FLOP/s, memory bandwidth) once per study, for the
-    roofline; local clusters only: a remote cluster's hosts are not this one. Kept as
-    ``calibration.json`` beside the records (its name in stores written before)."""
+    roofline; local clusters only: a remote cluster's hosts are not this one. Kept beside the
+    records (``HOST_LIMITS_DOCUMENT``)."""
     if not spec.calibrate or spec.cluster.backend not in ("local", "cuda"):
         return
-    if store.load_json(spec.study, "calibration") is not None:
+    if store.load_json(spec.study, HOST_LIMITS_DOCUMENT) is not None:
         return
-    calibration = measure_host_limits()
-    calibration["host"] = provenance()["host"]
-    store.save_json(spec.study, "calibration", calibration)
+    limits = measure_host_limits()
+    limits["host"] = provenance()["host"]
+    store.save_json(spec.study, HOST_LIMITS_DOCUMENT, limits)
     if log:
         log(
-            f"calibrated this host: {calibration['peak_flops_per_core'] / 1e9:.1f} GFLOP/s per "
-            f"core, {calibration['bandwidth_bytes_s'] / 1e9:.1f} GB/s memory bandwidth"
+            f"this host's limits: {limits['peak_flops_per_core'] / 1e9:.1f} GFLOP/s per "
+            f"core, {limits['bandwidth_bytes_s'] / 1e9:.1f} GB/s memory bandwidth"
         )

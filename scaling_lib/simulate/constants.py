@@ -60,7 +60,7 @@ DASK_DEFAULTS = {
 
 @dataclass(frozen=True)
 class Estimate:
-    """A calibrated constant: central value, spread across runs, samples, origin."""
+    """A measured constant: central value, spread across runs, samples, origin."""
 
     value: float
     low: float
@@ -114,7 +114,7 @@ class SimConstants:
         changes = {}
         for name, value in values.items():
             if name not in self.CLUSTER_FIELDS:
-                raise ValueError(f"unknown calibration constant {name!r}")
+                raise ValueError(f"unknown simulator constant {name!r}")
             if value is not None:
                 changes[name] = Estimate.override(value)
         return replace(self, **changes)

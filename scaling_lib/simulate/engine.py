@@ -93,7 +93,7 @@ class SimCluster:
     steal_interval_s: float = 1.0
     steal_phase_s: float = 0.0
     # With host_cores: how much longer Dask's per-task round trip (worker overhead,
-    # message latency) is here than where the constants were calibrated, against the
+    # message latency) is here than where the constants were measured, against the
     # tasks finished per worker per second: (rate, ratio) points, measured on the host
     # (benchmarks/host_latency.py). Looked up at the current rate as the run unfolds.
     host_gaps: tuple[tuple[float, float], ...] = ()

@@ -9,7 +9,7 @@ Usage::
     est = what_if(runs, cal, n_workers=16, threads_per_worker=1)
     est.wall_s, est.low, est.high, est.transfer_share, est.peak_memory_bytes
 
-Every repeat's trace is simulated with the calibrated constants at their central value
+Every repeat's trace is simulated with the measured constants at their central value
 at four phases of Dask's work-stealing pass (its periodic callback runs on the
 scheduler's clock, so a graph meets the first pass anywhere in the interval, and when
 stealing first fires can decide where stragglers run), and at both ends of the
@@ -73,7 +73,7 @@ class WhatIf:
 
 def what_if(
     runs: Sequence[tuple[Any, float]],
-    calibration: SimConstants,
+    constants: SimConstants,
     *,
     n_workers: int,
     threads_per_worker: int = 1,
@@ -88,7 +88,7 @@ def what_if(
     graphs = [graph_from_trace(trace, n_workers=n_workers) for trace, _ in runs]
     return what_if_graphs(
         graphs,
-        calibration,
+        constants,
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,
         seed=seed,
@@ -99,7 +99,7 @@ def what_if(
 
 def what_if_graphs(
     graphs: Sequence[Any],
-    calibration: SimConstants,
+    constants: SimConstants,
     *,
     n_workers: int,
     threads_per_worker: int = 1,
@@ -119,11 +119,9 @@ def what_if_graphs(
         prefixes = prefixes or tuple(t.prefix for t in graph.tasks)
         n_tasks = sum(1 for t in graph.tasks if t.held_on is None)
         counts.append(n_tasks)
-        client = calibration.client_overhead(n_tasks)
+        client = constants.client_overhead(n_tasks)
         for at in SETTINGS:
-            cluster = calibration.cluster(
-                n_workers, threads_per_worker, at=at, host_cores=host_cores
-            )
+            cluster = constants.cluster(n_workers, threads_per_worker, at=at, host_cores=host_cores)
             if host_gaps:
                 cluster = replace(cluster, host_gaps=tuple(host_gaps))
             phases = STEAL_PHASES if at == "value" else STEAL_PHASES[:1]
@@ -137,7 +135,7 @@ def what_if_graphs(
             if not examples:
                 examples.append(central[-len(STEAL_PHASES)])
     walls = [
-        r.wall_s + calibration.client_overhead(n)
+        r.wall_s + constants.client_overhead(n)
         for r, n in zip(central, counts_central, strict=True)
     ]
     transfer = [

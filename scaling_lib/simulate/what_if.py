@@ -11,7 +11,7 @@ The traces of one measured point (every repeat) are replayed: by default the lar
 measured size, at the most workers measured there (its graph, its task durations, the
 transfers it needed). The constants come from all of the study's traces
 (``simulate.constants``), computed once and kept beside the records as
-``simulation-calibration.json`` until the set of traces changes; a target may override
+``what-if-constants.json`` until the set of traces changes; a target may override
 the network (``bandwidth_Bps``, e.g. an instance's). The fitted T(n, p) is evaluated at
 the same targets, and a row says where the two disagree by more than their intervals.
 """
@@ -35,7 +35,7 @@ from scaling_lib.store.traces import load_traces
 
 __all__ = ["NoTracesError", "StudyWhatIf", "WhatIfModel", "what_if_study"]
 
-CALIBRATION_DOCUMENT = "simulation-calibration"
+CONSTANTS_DOCUMENT = "what-if-constants"
 METHOD_REPLAY = "replay of the measured graph"
 
 
@@ -50,7 +50,7 @@ class StudyWhatIf:
     source_workers: int
     threads_per_worker: int
     method: str
-    calibration: SimConstants
+    constants: SimConstants
     rows: list[dict[str, Any]]
     examples: dict[int, WhatIf] = field(repr=False)
     measured: dict[int, float]  # worker count -> median measured wall at this size
@@ -74,7 +74,7 @@ class StudyWhatIf:
             "source_workers": self.source_workers,
             "threads_per_worker": self.threads_per_worker,
             "method": self.method,
-            "calibration": self.calibration.to_dict(),
+            "constants": self.constants.to_dict(),
             "measured": {str(k): v for k, v in sorted(self.measured.items())},
             "targets": self.rows,
         }
@@ -119,7 +119,7 @@ class WhatIfModel:
         traced = traced[readable]
         walls = {(r.point_id, int(r.repeat)): float(r.wall_s) for r in traced.itertuples()}
         self.study, self.records, self.seed = study, ok, seed
-        self.calibration = _calibration(store, study, traces, walls)
+        self.constants = _stored_constants(store, study, traces, walls)
 
         sizes = sorted({float(s) for s in traced["size"]})
         self.size = float(size) if size is not None else sizes[-1]
@@ -137,9 +137,9 @@ class WhatIfModel:
         ]
         # Per-task costs as measured where the replayed graph ran (they grow with the
         # workers sharing this host's cores); the network from every traced run.
-        self.calibration = measure_constants(
+        self.constants = measure_constants(
             [t for t, _ in self.runs], [w for _, w in self.runs], cpu_fraction_of(source)
-        ).with_network_of(self.calibration)
+        ).with_network_of(self.constants)
         if self.size == from_size:
             self.method, self._graphs_for = METHOD_REPLAY, None
         else:
@@ -149,11 +149,11 @@ class WhatIfModel:
         self._cache: dict[tuple[int, float | None], WhatIf] = {}
 
     def at(self, n_workers: int, bandwidth_Bps: float | None = None) -> WhatIf:
-        """The simulated run on ``n_workers`` (cached), at the calibrated network or
+        """The simulated run on ``n_workers`` (cached), at the measured network or
         ``bandwidth_Bps`` per worker."""
         key = (int(n_workers), bandwidth_Bps)
         if key not in self._cache:
-            cal = self.calibration.with_overrides(bandwidth_Bps=bandwidth_Bps)
+            cal = self.constants.with_overrides(bandwidth_Bps=bandwidth_Bps)
             options = {"n_workers": key[0], "threads_per_worker": self.threads, "seed": self.seed}
             if self._graphs_for is None:
                 self._cache[key] = what_if(self.runs, cal, **options)
@@ -177,7 +177,7 @@ def what_if_study(
         raise AnalysisError(f"worker counts must be whole numbers of at least 1, got {bad}")
     replayer = WhatIfModel(study, results, size=size, seed=seed)
     ok, target_size, threads = replayer.records, replayer.size, replayer.threads
-    calibration = replayer.calibration.with_overrides(bandwidth_Bps=bandwidth_Bps)
+    constants = replayer.constants.with_overrides(bandwidth_Bps=bandwidth_Bps)
     targets = sorted({int(w) for w in workers} | {1})
     results_by_p = {p: replayer.at(p, bandwidth_Bps) for p in targets}
     source_workers, method = replayer.source_workers, replayer.method
@@ -213,7 +213,7 @@ def what_if_study(
         source_workers=source_workers,
         threads_per_worker=threads,
         method=method,
-        calibration=calibration,
+        constants=constants,
         rows=rows,
         examples=results_by_p,
         measured=measured,
@@ -307,21 +307,21 @@ def _workload_graph(traced: pd.DataFrame, size: float) -> dict[str, Any] | None:
     return None if graph is None else graph_parts(graph)
 
 
-def _calibration(
+def _stored_constants(
     store: ResultsStore, study: str, traces: dict, walls: dict[tuple[str, int], float]
 ) -> SimConstants:
     """Computed once per set of traces; kept beside the records."""
     keys = sorted(f"{p}:{r}" for p, r in traces)
-    saved = store.load_json(study, CALIBRATION_DOCUMENT)
+    saved = store.load_json(study, CONSTANTS_DOCUMENT)
     if isinstance(saved, dict) and saved.get("traces") == keys:
         try:
-            return SimConstants.from_dict(saved["calibration"])
+            return SimConstants.from_dict(saved["constants"])
         except (KeyError, TypeError, ValueError):
-            pass  # an older or damaged document: calibrate again
+            pass  # an older or damaged document: measure them again
     cal = measure_constants(list(traces.values()), [walls[k] for k in traces])
-    # A read-only store (a shared dashboard's) keeps nothing: calibrated again next time.
+    # A read-only store (a shared dashboard's) keeps nothing: measured again next time.
     with contextlib.suppress(StoreError):
-        store.save_json(study, CALIBRATION_DOCUMENT, {"traces": keys, "calibration": cal.to_dict()})
+        store.save_json(study, CONSTANTS_DOCUMENT, {"traces": keys, "constants": cal.to_dict()})
     return cal
 
 
@@ -385,7 +385,7 @@ def what_if_text(sim: dict[str, Any]) -> str:
     """What ``scaling-lib what-if`` prints."""
     from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_seconds
 
-    cal = sim["calibration"]
+    cal = sim["constants"]
     measured = ", ".join(f"{p} worker(s) {fmt_seconds(s)}" for p, s in sim["measured"].items())
     lines = [
         f"study {sim['study']}: what-if at size {fmt_number(sim['size'])}, "

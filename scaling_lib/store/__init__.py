@@ -14,6 +14,7 @@ package but its errors.
 
 from scaling_lib.store.records import (
     DEFAULT_RESULTS,
+    HOST_LIMITS_DOCUMENT,
     SCHEMA_VERSION,
     CorruptRecordWarning,
     ResultsStore,
@@ -31,6 +32,7 @@ from scaling_lib.store.traces import (
 
 __all__ = [
     "DEFAULT_RESULTS",
+    "HOST_LIMITS_DOCUMENT",
     "SCHEMA_VERSION",
     "CorruptRecordWarning",
     "CorruptTraceWarning",

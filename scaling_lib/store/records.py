@@ -47,6 +47,9 @@ __all__ = ["SCHEMA_VERSION", "CorruptRecordWarning", "ResultsStore", "load_resul
 
 SCHEMA_VERSION = 1
 DEFAULT_RESULTS = "data/results"
+# This host\'s measured limits (peak FLOP/s, memory bandwidth), beside a study\'s records;
+# the document\'s name since the first stores.
+HOST_LIMITS_DOCUMENT = "calibration"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _TMP_PREFIX = ".tmp-"
 # About 6 KB per parsed record: the cache of parsed files holds at most ~300 MB.
@@ -99,7 +102,7 @@ class ResultsStore:
         self._write_atomic(f"{self._study_dir(study)}/spec.yaml", text.encode())
 
     def save_json(self, study: str, name: str, value: Any) -> None:
-        """A small JSON document beside a study's records (e.g. ``calibration``)."""
+        """A small JSON document beside a study's records (e.g. the host's limits)."""
         self._write_atomic(f"{self._study_dir(study)}/{name}.json", json.dumps(value).encode())
 
     def load_json(self, study: str, name: str) -> Any | None:

@@ -1,8 +1,15 @@
 """Each bottleneck planted in a real small run is named first among the problems,
 ranked by the time it costs: spilling, transfers, tiny tasks, a serial section and
-GIL-bound threads (the last three in custom workloads: planted_bottlenecks.py)."""
+GIL-bound threads (the last three in custom workloads: planted_bottlenecks.py).
+
+First or tied first: where another finding's time lost is within the run noise of the
+planted one's, which comes first changes from one run to the next, and the diagnosis
+says they are tied. What is guaranteed, and checked, is that the planted bottleneck is
+in the first place, alone or tied, and never below a finding it is not tied with."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
@@ -20,14 +27,30 @@ def study(results_dir, **spec):
     return df, {f.name: f for f in diagnose(df)}
 
 
-def first_problem(found):
-    """The finding diagnose ranks first among the problems (states and caveats come
-    after them), checking that problems come ranked by the time they cost."""
+def first_problems(found):
+    """The problems diagnose ranks first (states and caveats come after them): the first
+    and those tied with it, checking that problems come ranked by the time they cost,
+    findings tied sharing a place, within the run noise of each other, by name."""
     problems = [f for f in found.values() if f.kind == "problem"]  # diagnose's order
-    lost = [f.seconds_lost for f in problems if f.seconds_lost is not None]
-    assert lost == sorted(lost, reverse=True)
-    assert problems[0].seconds_lost > 0 and problems[0].lost_how
-    return problems[0]
+    ranked = [f for f in problems if f.seconds_lost is not None]
+    assert problems[: len(ranked)] == ranked  # those without an estimate after
+    places = {}
+    for f in ranked:
+        places.setdefault(f.rank, []).append(f)
+    groups = list(places.values())
+    for group in groups:
+        names = [f.name for f in group]
+        assert names == sorted(names)
+        for f in group:
+            assert set(f.tied_with) == set(names) - {f.name}
+            assert max(g.seconds_lost for g in group) - f.seconds_lost <= f.noise_s
+    for above, below in itertools.pairwise(groups):
+        lead = max(f.seconds_lost for f in below)  # a place starts at its largest
+        assert min(f.seconds_lost for f in above) > lead
+        assert max(f.seconds_lost for f in above) - lead > below[0].noise_s
+    first = groups[0]
+    assert all(f.seconds_lost > 0 and f.lost_how for f in first)
+    return first
 
 
 def test_spill_is_diagnosed_when_inputs_outgrow_worker_memory(results_dir):
@@ -45,8 +68,12 @@ def test_spill_is_diagnosed_when_inputs_outgrow_worker_memory(results_dir):
         timeout_s=180,
     )
     assert df["bytes_spilled"].iloc[0] > 50 * 2**20
-    assert found["memory"].evidence["max_spilled_bytes"] > 50 * 2**20
-    assert first_problem(found).name == "memory"
+    memory = found["memory"]
+    assert memory.evidence["max_spilled_bytes"] > 50 * 2**20
+    assert "spilled" in memory.summary and "disk" in memory.lost_how
+    # First, or tied first with e.g. scheduler-overhead: with one run, within 10% of the
+    # wall time of each other (which of the two comes first varies with the machine)
+    assert memory in first_problems(found)
 
 
 def test_communication_is_diagnosed_for_a_shuffle_join_on_two_workers(results_dir):
@@ -73,8 +100,8 @@ def test_transfers_are_named_first_when_every_block_crosses_workers(results_dir)
         sizes=[8],
         workers=[2],
     )
-    finding = first_problem(found)
-    assert finding.name == "communication"
+    finding = found["communication"]
+    assert finding in first_problems(found)
     assert finding.evidence["median_bytes_transferred"] >= 8 * 40 * 2**20
 
 
@@ -92,7 +119,7 @@ def test_scheduler_overhead_is_diagnosed_for_tiny_chunks(results_dir):
     finding = found["scheduler-overhead"]
     assert finding.evidence["median_task_seconds"] < 0.002
     assert df["task_count"].min() > 500
-    assert first_problem(found) is finding
+    assert finding in first_problems(found)
 
 
 def test_a_serial_section_is_named_first_and_its_idle_time_not_counted_twice(results_dir):
@@ -107,8 +134,8 @@ def test_a_serial_section_is_named_first_and_its_idle_time_not_counted_twice(res
         sizes=[12],
         workers=[1, 2],
     )
-    finding = first_problem(found)
-    assert finding.name == "serial-section"
+    finding = found["serial-section"]
+    assert finding in first_problems(found)
     assert 0.2 < finding.evidence["implied_serial_fraction"] < 0.9
     assert "idle-workers" not in found  # the serial section explains the idle threads
 
@@ -126,6 +153,6 @@ def test_gil_bound_threads_are_named_first(results_dir):
         workers=[1],
         threads_per_worker=3,
     )
-    finding = first_problem(found)
-    assert finding.name == "gil"
+    finding = found["gil"]
+    assert finding in first_problems(found)
     assert finding.evidence["compute_share_threaded"] < 0.5

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- readme-example:"
 
@@ -22,6 +24,8 @@ def readme_example() -> str:
     return match.group(1)
 
 
+# A hang guard past the commands' own 900 s (pytest's default 300 s would cut them short).
+@pytest.mark.timeout(1000)
 def test_the_readme_example_runs_as_written(tmp_path):
     block = readme_example()
     assert "examples/make_events.py" in block and "scaling-lib run examples/events.yaml" in block

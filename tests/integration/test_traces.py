@@ -156,7 +156,7 @@ def test_simulate_cli_replays_the_traced_graph_on_more_workers(traced_study, cli
     assert out.returncode == 0, out.stderr
     sim = json.loads(out.stdout)
     assert [t["n_workers"] for t in sim["targets"]] == [1, 8]
-    assert sim["calibration"]["bandwidth_Bps"] == {
+    assert sim["constants"]["bandwidth_Bps"] == {
         "value": 1.25e9,
         "low": 1.25e9,
         "high": 1.25e9,
@@ -172,8 +172,8 @@ def test_simulate_cli_replays_the_traced_graph_on_more_workers(traced_study, cli
     assert eight["bytes_moved"] > 0
     # The inputs (two 1000 x 1000 float64 matrices) are spread over 8 workers.
     assert eight["peak_memory_per_worker_bytes"] < one["peak_memory_per_worker_bytes"]
-    # Calibrated once, kept beside the records.
-    assert Path(traced_study, "traced", "simulation-calibration.json").exists()
+    # Measured once, kept beside the records.
+    assert Path(traced_study, "traced", "what-if-constants.json").exists()
 
 
 def test_simulate_without_traces_says_how_to_get_them(results_dir, cli, cli_env):

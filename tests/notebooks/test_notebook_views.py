@@ -12,6 +12,7 @@ from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.analysis.report import analyze_study
 from scaling_lib.notebook import views as nv
 from scaling_lib.present.analysis import fmt_throughput
+from scaling_lib.store import HOST_LIMITS_DOCUMENT
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "data" / "example")
 RAW_FLOAT = re.compile(r"\d\.\d{5,}|\de[+-]\d")  # 0.155900, 9.075619e+10: what people can't read
@@ -21,7 +22,7 @@ RAW_FLOAT = re.compile(r"\d\.\d{5,}|\de[+-]\d")  # 0.155900, 9.075619e+10: what 
 def train():
     store = ResultsStore(EXAMPLE)
     df = store.load("train-blocks8")
-    return df, analyze_study(df, store.load_json("train-blocks8", "calibration"))
+    return df, analyze_study(df, store.load_json("train-blocks8", HOST_LIMITS_DOCUMENT))
 
 
 @pytest.mark.parametrize(

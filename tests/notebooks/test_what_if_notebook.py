@@ -54,7 +54,7 @@ def test_06_measures_the_spec_then_shows_trace_constants_simulation_and_stream(e
         "Tasks per prefix",
         "chunk_sum",
         "Transfers between workers",
-        "Calibrated constants",
+        "Measured constants",
         "Simulated on N workers",
         "Speedup vs workers",
         # 16 workers (the default stream_workers) is not among [1, 2, 4, 8]
@@ -143,7 +143,7 @@ def simulation(targets, measured):
         "source_workers": 2,
         "threads_per_worker": 1,
         "method": "replay of the measured graph",
-        "calibration": {
+        "constants": {
             **{name: dict(est) for name in SimConstants.CLUSTER_FIELDS},
             "bandwidth_Bps": {**est, "value": 1.25e9, "low": 1e9, "high": 1.5e9},
             "client_overhead_s": [0.01, 1e-4],

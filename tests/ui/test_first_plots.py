@@ -6,7 +6,9 @@ from scaling_lib.dashboard.first_plots import FirstPlots
 
 
 def test_a_session_waits_from_its_page_until_its_browser_has_drawn_it():
-    plots = FirstPlots(patience_s=5.0)
+    # Patience far beyond any stall between two lines, so no session is forgotten here
+    # (forgetting is the next test's, on explicit clock readings).
+    plots = FirstPlots(patience_s=3600.0)
     a, b = Document(), Document()
     plots.started(a)
     plots.started(b)
@@ -35,8 +37,9 @@ def test_drawn_for_a_page_built_outside_a_server_runs_at_once():
 
 def test_held_back_work_runs_once_the_last_waiting_session_has_drawn():
     import asyncio
+    import time
 
-    plots = FirstPlots(check_ms=20, patience_s=30.0)
+    plots = FirstPlots(check_ms=20, patience_s=3600.0)  # never forgotten during the test
     first, second = Document(), Document()
     ran = []
 
@@ -47,9 +50,10 @@ def test_held_back_work_runs_once_the_last_waiting_session_has_drawn():
         await asyncio.sleep(0.2)
         held = list(ran)  # second still waiting: nothing ran
         plots.drawn(second, lambda: ran.append("second"))  # nobody waiting: runs at once
-        for _ in range(100):  # the held work's next check runs it
-            if "first" in ran:
-                break
+        # The held work's next check runs it (every 20 ms on this loop); the deadline is
+        # only a hang guard.
+        deadline = time.monotonic() + 60
+        while "first" not in ran and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return held
 

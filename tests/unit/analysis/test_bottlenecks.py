@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
-from scaling_lib.analysis.bottlenecks import diagnose
+from scaling_lib.analysis.bottlenecks import (
+    SINGLE_RUN_NOISE,
+    Finding,
+    diagnose,
+    rank_findings,
+    run_noise,
+)
+from scaling_lib.analysis.findings import tie_note
 
 from .records import make_records
 
@@ -135,11 +143,99 @@ def test_findings_are_ranked_by_time_lost_and_serialise():
     assert problems[0].seconds_lost == pytest.approx(2000 * 1e-3 / 4)
     assert problems[1].seconds_lost == pytest.approx(0.2)
     assert "1 ms of Dask overhead" in problems[0].lost_how
+    # 0.3 s apart against a run noise of 0.01 s (repeats 1% apart): ranked, not tied
+    assert problems[0].noise_s == pytest.approx(0.01)
+    assert [f.rank for f in problems[:2]] == [1, 2] and not problems[0].tied_with
+    assert [f.rank for f in findings] == sorted(f.rank for f in findings)
     assert names.index("compute-bound") > names.index("memory")  # a state, after problems
     assert findings[-1].kind == "caveat"
     json.dumps([f.__dict__ for f in findings])
     for f in findings:
         assert f.summary and f.fix and isinstance(f.evidence, dict)
+
+
+def _spread(df, walls):
+    """The records with the reference point's (size 4000, 4 workers) wall times set."""
+    at = (df["size"] == 4000) & (df["n_workers"] == 4)
+    df.loc[at, "wall_s"] = walls
+    return df
+
+
+def test_run_noise_is_the_spread_of_the_reference_repeats():
+    # Median absolute deviation of the wall times at the reference point
+    assert run_noise(_spread(make_records(), [0.9, 1.0, 1.1])) == pytest.approx(0.1)
+    assert run_noise(_spread(make_records(), [0.5, 1.0, 1.02])) == pytest.approx(0.02)
+    two = make_records(repeats=2)  # two repeats: half the gap between them
+    assert run_noise(_spread(two, [0.9, 1.3])) == pytest.approx(0.2)
+    # One run at the reference: the other points' relative spread, times its wall time
+    one = _spread(make_records(repeats=1, sizes=(4000,), workers=(4,)), [2.0])
+    assert run_noise(one) == pytest.approx(SINGLE_RUN_NOISE * 2.0)  # no repeats: 10%
+    repeated = make_records(sizes=(1000,), workers=(1,))  # 1 s x (0.99, 1, 1.01): 1%
+    both = pd.concat([repeated, one], ignore_index=True)
+    assert run_noise(both) == pytest.approx(0.01 * 2.0)
+
+
+def _memory_and_tiny_tasks(memory_s, tasks):
+    """Spilling costing memory_s per thread, and tasks x 1 ms / 4 threads of overhead, at
+    the reference point (1 s on median), whose repeats take 0.9, 1.0 and 1.1 s."""
+    df = make_records(
+        bytes_spilled=1e9,
+        disk_read_s=lambda n, p: memory_s * p,
+        task_count=lambda n, p: tasks if (n, p) == (4000, 4) else n / 2,
+    )
+    problems = [f for f in diagnose(_spread(df, [0.9, 1.0, 1.1])) if f.kind == "problem"]
+    return {f.name: f for f in problems}, [f.name for f in problems]
+
+
+def test_findings_within_the_run_noise_are_tied_in_a_fixed_order():
+    # 0.45 s and 0.5 s apart by 0.05 s, within the 0.1 s the reference repeats move
+    for memory_s, tasks in ((0.45, 2000), (0.5, 1800)):  # either one ahead
+        found, order = _memory_and_tiny_tasks(memory_s, tasks)
+        memory, tiny = found["memory"], found["scheduler-overhead"]
+        assert order[:2] == ["memory", "scheduler-overhead"]  # by name, not by chance
+        assert memory.rank == tiny.rank == 1
+        assert memory.tied_with == ("scheduler-overhead",) and tiny.tied_with == ("memory",)
+        assert memory.noise_s == tiny.noise_s == pytest.approx(0.1)
+        assert tie_note(tiny) == "tied with memory (within the run noise of 0.1 s)"
+        assert tie_note(dataclasses.asdict(memory)).startswith("tied with scheduler-overhead")
+
+
+def test_findings_further_apart_than_the_run_noise_are_not_tied():
+    found, order = _memory_and_tiny_tasks(0.2, 2000)  # 0.5 s against 0.2 s, noise 0.1 s
+    assert order[:2] == ["scheduler-overhead", "memory"]
+    assert [found[n].rank for n in order[:2]] == [1, 2]
+    assert not found["memory"].tied_with and tie_note(found["memory"]) == ""
+
+
+def _problem(name, seconds):
+    return Finding(name, 0.5, name, {}, "fix", seconds, "how")
+
+
+def test_a_tie_group_is_within_the_noise_of_its_largest_and_ranks_count_places():
+    # 1.0 and 0.92 tie; 0.85 is within 0.1 of 0.92 but not of 1.0: it ranks third,
+    # alone, as 0.7 is more than the noise below it. Estimates and kinds after.
+    found = rank_findings(
+        [
+            _problem("d", 0.7),
+            _problem("c", 0.85),
+            _problem("b", 1.0),
+            _problem("a", 0.92),
+            _problem("e", None),
+            Finding("s", 0.8, "state", kind="state"),
+            Finding("f", 1.0, "failed", kind="failure"),
+        ],
+        noise=0.1,
+    )
+    assert [(f.name, f.rank, f.tied_with) for f in found] == [
+        ("f", 1, ()),
+        ("a", 2, ("b",)),
+        ("b", 2, ("a",)),
+        ("c", 4, ()),
+        ("d", 5, ()),
+        ("e", 6, ()),
+        ("s", 7, ()),
+    ]
+    assert [f.noise_s for f in found] == [None, 0.1, 0.1, 0.1, 0.1, None, None]
 
 
 def test_no_successful_runs():

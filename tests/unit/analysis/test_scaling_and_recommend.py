@@ -128,8 +128,8 @@ def test_baseline_crossover():
 
 def test_roofline_fraction():
     df = make_records(flops=lambda n, p: 1e9 * n / 1000, bytes_processed=lambda n, p: 8e6 * n)
-    calibration = {"peak_flops": 4e10, "peak_flops_per_core": 1e10, "bandwidth_bytes_s": 1e10}
-    table = roofline(df, calibration)
+    host_limits = {"peak_flops": 4e10, "peak_flops_per_core": 1e10, "bandwidth_bytes_s": 1e10}
+    table = roofline(df, host_limits)
     row = table[(table["size"] == 1000) & (table["n_workers"] == 2)].iloc[0]
     # 1e9 flop in 0.5 s = 2e9 flop/s; roof min(2 x 1e10, 1e9/8e9 * 1e10 = 1.25e9): memory-bound
     assert row["bound"] == "memory"

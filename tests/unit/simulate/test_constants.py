@@ -116,7 +116,7 @@ def test_estimates_carry_the_spread_of_per_run_medians_and_overrides_say_so():
     fast = cal.with_overrides(bandwidth_Bps=1.25e9)
     assert fast.bandwidth_Bps == Estimate(1.25e9, 1.25e9, 1.25e9, 0, "override")
     assert fast.cluster(4).bandwidth_Bps == 1.25e9
-    with pytest.raises(ValueError, match="unknown calibration constant 'speed'"):
+    with pytest.raises(ValueError, match="unknown simulator constant 'speed'"):
         cal.with_overrides(speed=2)
     assert SimConstants.from_dict(cal.to_dict()) == cal
 

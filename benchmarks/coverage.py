@@ -1,6 +1,6 @@
 """Do the forecast intervals mean what they say? Coverage of the 90% interval.
 
-    python benchmarks/calibration.py [--draws 240] [--real] [--results DIR] [--repeats 3]
+    python benchmarks/coverage.py [--draws 240] [--real] [--results DIR] [--repeats 3]
 
 (a) Planted laws (benchmarks/planted_laws.py): for each draw, the measured grid
 (sizes s..8s on 1 and 2 workers, 3 noisy repeats) is fitted by `fit_time_model`, and
@@ -142,7 +142,7 @@ def main() -> None:
         f"(a) {args.draws} planted-law draws ({time.perf_counter() - start:.0f} s)"
     )
     if args.real:
-        results = args.results or tempfile.mkdtemp(prefix="scaling-lib-calibration-")
+        results = args.results or tempfile.mkdtemp(prefix="scaling-lib-coverage-")
         tallies["held-out real runs"] = real(results, args.repeats)
         tallies["held-out real runs"].print(f"(b) held-out real runs (results in {results})")
     print()

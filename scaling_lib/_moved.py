@@ -58,7 +58,10 @@ MOVED_MODULES: dict[str, str | tuple[str, ...]] = {
     ),
     "scaling_lib.trace_capture": "scaling_lib.run.trace_capture",
     "scaling_lib.traces": "scaling_lib.store.traces",
-    "scaling_lib.what_if": "scaling_lib.simulate.what_if",
+    "scaling_lib.what_if": (
+        "scaling_lib.simulate.what_if",
+        "scaling_lib.present.what_if",
+    ),
     "scaling_lib.what_if_findings": "scaling_lib.present.what_if",
     "scaling_lib.what_if_trace_views": "scaling_lib.notebook.what_if_trace_views",
     "scaling_lib.what_if_views": "scaling_lib.notebook.what_if_views",

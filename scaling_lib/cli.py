@@ -233,7 +233,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if result.get("full_dataset"):
         text += "\n\n" + full_dataset_text(result["full_dataset"])
     if not args.json and "targets" in result["simulation"]:
-        from scaling_lib.simulate.what_if import what_if_text
+        from scaling_lib.present.what_if import what_if_text
 
         text += "\n\nWhat-if (the measured task graph replayed on more workers)\n"
         text += what_if_text(result["simulation"])
@@ -304,7 +304,8 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         print("scaling-lib: 'simulate' is now 'what-if'; the old name will go", file=sys.stderr)
     from scaling_lib.errors import SpecError
-    from scaling_lib.simulate.what_if import what_if_study, what_if_text
+    from scaling_lib.present.what_if import what_if_text
+    from scaling_lib.simulate.what_if import what_if_study
 
     workers = []
     for item in args.workers.split(","):

@@ -30,7 +30,8 @@ from scaling_lib.dashboard.view_base import CANVAS, View, empty, lazy, plot_pane
 from scaling_lib.errors import ScalingLibError
 from scaling_lib.present import plots
 from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_seconds
-from scaling_lib.simulate.what_if import StudyWhatIf, what_if_frame, what_if_study
+from scaling_lib.present.what_if import what_if_frame
+from scaling_lib.simulate.what_if import StudyWhatIf, what_if_study
 
 __all__ = ["MAX_WORKERS", "SIMULATIONS", "STREAM_CAP", "WhatIfView"]
 

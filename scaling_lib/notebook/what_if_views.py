@@ -88,7 +88,7 @@ def _num(item: tuple[str, Any]) -> float:
 def simulation_table(sim: Any) -> Any:
     """``what_if.what_if_frame`` with a caption."""
     from scaling_lib.notebook.views import styled
-    from scaling_lib.simulate.what_if import what_if_frame
+    from scaling_lib.present.what_if import what_if_frame
 
     doc = as_dict(sim)
     caption = (

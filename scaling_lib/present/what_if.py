@@ -1,12 +1,15 @@
-"""Findings about a simulated study, in sentences: where efficiency drops, where the gain
-stops, transfers, memory, and agreement with the measurements and the fitted law.
+"""A study's what-if for people: its findings in sentences (where efficiency drops, where
+the gain stops, transfers, memory, agreement with the measurements and the fitted law),
+its table and the text ``scaling-lib what-if`` prints.
 
 Usage::
 
-    from scaling_lib.present.what_if import findings
+    from scaling_lib.present.what_if import findings, what_if_frame, what_if_text
 
-    for line in findings(what_if_study("quick", workers=[1, 4, 16, 64])):
+    sim = what_if_study("quick", workers=[1, 4, 16, 64])
+    for line in findings(sim):
         print(line)                    # Markdown sentences, each computed from the rows
+    what_if_frame(sim.to_dict())       # one formatted row per target
 
 Pure text from ``what_if.StudyWhatIf`` (or its ``to_dict()``); the notebook's
 ``what_if_views.simulation_findings`` shows them as a list.
@@ -18,10 +21,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from scaling_lib.present.analysis import fmt_ratio
-from scaling_lib.present.units import MISSING, fmt_bytes, fmt_percent, fmt_seconds
+import pandas as pd
 
-__all__ = ["findings", "interval_text"]
+from scaling_lib.present.analysis import fmt_ratio
+from scaling_lib.present.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
+
+__all__ = ["findings", "interval_text", "what_if_frame", "what_if_text"]
 
 EFFICIENCY_FLOOR = 0.5
 ENOUGH_GAIN = 0.10  # more workers that cut the time by less than this are not worth it
@@ -150,3 +155,58 @@ def _against_law(rows: list[Mapping[str, Any]]) -> str:
         f"{interval_text(r['fitted_s'], r['fitted_low'], r['fitted_high'])}): the law assumes "
         "a division of time over workers that the measured graph does not have."
     )
+
+
+# -- a study's what-if as a table and as text ---------------------------------------------
+
+
+def what_if_frame(sim: dict[str, Any]) -> pd.DataFrame:
+    """One row per target, formatted (``sim`` is ``StudyWhatIf.to_dict()``)."""
+    rows = []
+    for r in sim["targets"]:
+        rows.append(
+            {
+                "workers": f"{r['n_workers']} x {r['threads_per_worker']}",
+                "simulated": interval_text(
+                    r["simulated_s"], r["simulated_low"], r["simulated_high"]
+                ),
+                "speedup": fmt_ratio(r["speedup"]),
+                "efficiency": fmt_percent(r["efficiency"]),
+                "transfer share": fmt_percent(r["transfer_share"]),
+                "peak memory / worker": fmt_bytes(r["peak_memory_per_worker_bytes"]),
+                "fitted T(n, p)": interval_text(
+                    r.get("fitted_s"), r.get("fitted_low"), r.get("fitted_high")
+                ),
+                "disagree": {True: "yes", False: "no", None: "-"}[r.get("disagree")],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def what_if_text(sim: dict[str, Any]) -> str:
+    """What ``scaling-lib what-if`` prints."""
+    cal = sim["constants"]
+    measured = ", ".join(f"{p} worker(s) {fmt_seconds(s)}" for p, s in sim["measured"].items())
+    lines = [
+        f"study {sim['study']}: what-if at size {fmt_number(sim['size'])}, "
+        f"{sim['method']} at {sim['source_workers']} worker(s)",
+        f"measured at this size: {measured or '-'}",
+        "constants: per-task {} on the worker, round trip {}, scheduler {} per task, "
+        "transfer latency {}, bandwidth {}/s ({})".format(
+            fmt_seconds(cal["task_overhead_s"]["value"]),
+            fmt_seconds(cal["message_latency_s"]["value"]),
+            fmt_seconds(cal["scheduler_overhead_s"]["value"]),
+            fmt_seconds(cal["latency_s"]["value"]),
+            fmt_bytes(cal["bandwidth_Bps"]["value"]),
+            cal["bandwidth_Bps"]["source"],
+        ),
+        "",
+        what_if_frame(sim).to_string(index=False),
+    ]
+    if any(r.get("disagree") for r in sim["targets"]):
+        lines += [
+            "",
+            "disagree = yes: the simulation of the measured graph and the fitted law are "
+            "further apart than both intervals; the law assumes a shape the graph does not have.",
+        ]
+    return "\n".join(lines)

@@ -39,6 +39,7 @@ def test_each_old_path_imports_its_new_module_and_warns(old):
 
 
 def test_old_names_reach_the_renamed_objects_with_a_warning():
+    from scaling_lib.present import what_if as present_what_if
     from scaling_lib.simulate import constants, what_if
 
     sys.modules.pop("scaling_lib.what_if", None)
@@ -48,6 +49,7 @@ def test_old_names_reach_the_renamed_objects_with_a_warning():
         warnings.simplefilter("error")  # the module warned once, its names do not again
         assert old_what_if.simulate_study is what_if.what_if_study
         assert old_what_if.StudyReplayer is what_if.WhatIfModel
+        assert old_what_if.simulation_text is present_what_if.what_if_text
     sys.modules.pop("scaling_lib.simulate.calibrate", None)
     with pytest.warns(DeprecationWarning):
         from scaling_lib.simulate.calibrate import Calibration, calibrate

@@ -34,7 +34,7 @@ MOVED_MODULES: dict[str, str | tuple[str, ...]] = {
     "scaling_lib.dashboard.plots": "scaling_lib.present.plots",
     "scaling_lib.dataset_files": "scaling_lib.spec._dataset_files",
     "scaling_lib.datasets": "scaling_lib.spec.datasets",
-    "scaling_lib.formatting": "scaling_lib.present.units",
+    "scaling_lib.formatting": "scaling_lib.units",
     "scaling_lib.gpu": "scaling_lib.run.gpu",
     "scaling_lib.magic": "scaling_lib.notebook.magic",
     "scaling_lib.magic_views": "scaling_lib.notebook.magic_views",

@@ -37,7 +37,7 @@ from scaling_lib.analysis.findings import (
 )
 from scaling_lib.analysis.fix_texts import fix_for
 from scaling_lib.analysis.scaling import NOISY_CV, point_table, strong_laws
-from scaling_lib.present.units import fmt_number
+from scaling_lib.units import fmt_number
 
 __all__ = ["RULES", "Finding", "time_shares"]
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaling_lib.present.units import fmt_number, fmt_seconds
+from scaling_lib.units import fmt_number, fmt_seconds
 
 __all__ = [
     "Finding",

@@ -35,7 +35,7 @@ from scipy import stats
 
 from scaling_lib.analysis.fit import PmnfModel, fit_pmnf
 from scaling_lib.analysis.interval import LEVEL
-from scaling_lib.present.units import fmt_bytes, fmt_number
+from scaling_lib.units import fmt_bytes, fmt_number
 
 __all__ = ["MemoryCheck", "WorkerMemoryModel", "fit_worker_memory"]
 

@@ -27,7 +27,7 @@ from scaling_lib.analysis.fit_two import TwoParameterModel, fit_two_parameter, n
 from scaling_lib.analysis.interval import LEVEL, IntervalSpread, interval_spread
 from scaling_lib.analysis.scaling import NOISY_CV, dask_runs, point_table
 from scaling_lib.errors import AnalysisError
-from scaling_lib.present.units import fmt_number
+from scaling_lib.units import fmt_number
 
 __all__ = ["FAR_EXTRAPOLATION", "LEVEL", "Prediction", "TimeModel", "fit_time_model"]
 

@@ -47,7 +47,7 @@ from scaling_lib.analysis.overheads import fit_overheads
 from scaling_lib.analysis.predict import TimeModel, fit_time_model
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.errors import AnalysisError
-from scaling_lib.present.units import fmt_bytes, fmt_number
+from scaling_lib.units import fmt_bytes, fmt_number
 
 __all__ = ["Catalog", "Instance", "Option", "Recommendation", "recommend"]
 

@@ -28,7 +28,7 @@ from scaling_lib.analysis.scaling import dask_runs, point_table
 from scaling_lib.analysis.scaling import strong_scaling as strong_table
 from scaling_lib.dashboard.view_base import View, empty, guarded, lazy
 from scaling_lib.present.plots import worker_ticks
-from scaling_lib.present.units import fmt_number, fmt_rate
+from scaling_lib.units import fmt_number, fmt_rate
 
 __all__ = ["OverviewView", "SpeedupLines", "speedup_figure", "speedup_lines"]
 

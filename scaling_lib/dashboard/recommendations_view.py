@@ -22,7 +22,7 @@ from scaling_lib.analysis.recommend import recommend
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.dashboard import tables
 from scaling_lib.dashboard.view_base import CANVAS, View, default_target, lazy
-from scaling_lib.present.units import fmt_number, fmt_seconds
+from scaling_lib.units import fmt_number, fmt_seconds
 
 __all__ = [
     "RecommendationsView",

@@ -31,7 +31,7 @@ from scaling_lib.dashboard.view_base import (
     text_table,
 )
 from scaling_lib.present import ai_plots
-from scaling_lib.present.units import fmt_number
+from scaling_lib.units import fmt_number
 
 __all__ = [
     "AIWorkloadsView",

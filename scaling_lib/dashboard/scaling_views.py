@@ -37,7 +37,7 @@ from scaling_lib.dashboard.view_base import (
     text_table,
 )
 from scaling_lib.present import plots
-from scaling_lib.present.units import fmt_bytes, fmt_number
+from scaling_lib.units import fmt_bytes, fmt_number
 
 __all__ = [
     "BottlenecksView",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-from scaling_lib.present.units import (
+from scaling_lib.units import (
     MISSING,
     finding_cost,
     fmt_evidence,

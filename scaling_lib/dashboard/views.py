@@ -8,7 +8,7 @@ Usage::
 
 Views compute with ``scaling_lib.analysis`` and draw with ``plots``; they never start a
 cluster. Text taken from records (names, error messages) is HTML-escaped. Every
-figure a view shows goes through ``scaling_lib.present.units`` (units, 3 significant
+figure a view shows goes through ``scaling_lib.units`` (units, 3 significant
 digits) and its tables through ``tables`` (no raw floats, no dict dumps).
 
 The views live in modules of one job each, re-exported here:

@@ -29,9 +29,9 @@ from scaling_lib.dashboard.cache import SharedCache
 from scaling_lib.dashboard.view_base import CANVAS, View, empty, lazy, plot_pane, text_table
 from scaling_lib.errors import ScalingLibError
 from scaling_lib.present import plots
-from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_seconds
 from scaling_lib.present.what_if import what_if_frame
 from scaling_lib.simulate.what_if import StudyWhatIf, what_if_study
+from scaling_lib.units import fmt_bytes, fmt_number, fmt_seconds
 
 __all__ = ["MAX_WORKERS", "SIMULATIONS", "STREAM_CAP", "WhatIfView"]
 

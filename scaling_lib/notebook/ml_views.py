@@ -24,7 +24,7 @@ import pandas as pd
 
 from scaling_lib.notebook.views import markdown
 from scaling_lib.present.analysis import fmt_ratio, fmt_throughput
-from scaling_lib.present.units import MISSING, fmt_number, fmt_percent, fmt_seconds
+from scaling_lib.units import MISSING, fmt_number, fmt_percent, fmt_seconds
 from scaling_lib.workloads import lgbm, xgb
 
 __all__ = ["TOLERANCES", "comparison", "comparison_table", "metric_agreement", "throughput_plot"]

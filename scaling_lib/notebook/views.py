@@ -42,7 +42,7 @@ from scaling_lib.present.analysis import (
     roofline_lines,
     target_line,
 )
-from scaling_lib.present.units import finding_cost, fmt_evidence, fmt_number, fmt_percent
+from scaling_lib.units import finding_cost, fmt_evidence, fmt_number, fmt_percent
 
 __all__ = [
     "Views",
@@ -139,7 +139,7 @@ def summary_table(results: str, study: str):
 def records_table(df: pd.DataFrame):
     """One row per run: configuration, outcome and the main measurements."""
     from scaling_lib.present.analysis import fmt_throughput
-    from scaling_lib.present.units import fmt_bytes, fmt_seconds
+    from scaling_lib.units import fmt_bytes, fmt_seconds
 
     unit = str(df["work_unit"].dropna().iloc[0]) if df["work_unit"].notna().any() else ""
     columns = {

@@ -18,8 +18,8 @@ import pandas as pd
 
 from scaling_lib.notebook.views import markdown
 from scaling_lib.present.analysis import Columns
-from scaling_lib.present.units import fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 from scaling_lib.present.what_if import as_dict
+from scaling_lib.units import fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 
 __all__ = [
     "PREFIXES",

@@ -38,8 +38,8 @@ from scaling_lib.notebook.what_if_trace_views import (
     trace_views,
     transfer_summary,
 )
-from scaling_lib.present.units import MISSING, fmt_number, fmt_seconds
 from scaling_lib.present.what_if import as_dict, findings, is_missing, workers_text
+from scaling_lib.units import MISSING, fmt_number, fmt_seconds
 
 __all__ = [
     "PREFIXES",

@@ -24,7 +24,7 @@ import pandas as pd
 
 from scaling_lib.analysis.ai_workloads import latency_table, precision_table, strategy_table
 from scaling_lib.present.plots import CANVAS, load_hvplot, worker_ticks
-from scaling_lib.present.units import fmt_number
+from scaling_lib.units import fmt_number
 
 __all__ = ["autoscale_timeline", "latency", "precision", "strategy_bytes", "strategy_time"]
 

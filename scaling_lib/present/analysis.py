@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from scaling_lib.analysis.findings import tie_note
-from scaling_lib.present.units import (
+from scaling_lib.units import (
     MISSING,
     finding_cost,
     fmt_bytes,

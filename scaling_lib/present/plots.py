@@ -20,7 +20,7 @@ import pandas as pd
 from scaling_lib.analysis.bottlenecks import time_shares
 from scaling_lib.analysis.scaling import dask_runs, point_table
 from scaling_lib.analysis.scaling import strong_scaling as strong_table
-from scaling_lib.present.units import fmt_bytes, fmt_number
+from scaling_lib.units import fmt_bytes, fmt_number
 
 __all__ = [
     "CANVAS",

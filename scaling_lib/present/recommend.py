@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from scaling_lib.present.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
+from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 
 __all__ = ["option_rows", "pick_line", "recommendation_text", "target_line"]
 

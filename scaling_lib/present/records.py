@@ -15,8 +15,8 @@ from __future__ import annotations
 import pandas as pd
 
 from scaling_lib.present.analysis import fmt_throughput, human_frame
-from scaling_lib.present.units import MISSING, fmt_bytes, fmt_number, fmt_seconds
 from scaling_lib.store.records import ResultsStore
+from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_seconds
 
 __all__ = ["human_studies", "human_summary", "list_studies", "summarize_study"]
 

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from scaling_lib.present.analysis import fmt_ratio
-from scaling_lib.present.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
+from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 
 __all__ = ["findings", "interval_text", "what_if_frame", "what_if_text"]
 

@@ -1,4 +1,4 @@
-"""scaling_lib.present.units: figures for people, shared by the dashboard, CLI and notebooks."""
+"""scaling_lib.units: figures for people, shared by the dashboard, CLI and notebooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scaling_lib.present.units import fmt_bytes, fmt_evidence, fmt_number, fmt_seconds
+from scaling_lib.units import fmt_bytes, fmt_evidence, fmt_number, fmt_seconds
 
 PUBLIC = (fmt_seconds, fmt_bytes, fmt_number, fmt_evidence)
 

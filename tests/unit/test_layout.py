@@ -22,7 +22,7 @@ def test_the_top_level_is_the_flow_and_a_few_modules():
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert packages == {*STAGES, "dashboard"}
     modules = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert modules == ["__init__.py", "_moved.py", "cli.py", "errors.py"]
+    assert modules == ["__init__.py", "_moved.py", "cli.py", "errors.py", "units.py"]
 
 
 @pytest.mark.parametrize("old", sorted(_moved.MOVED_MODULES))
@@ -99,3 +99,28 @@ def test_the_repository_uses_no_old_path():
             if any(use in text for use in uses):
                 found.append((str(path.relative_to(root)), name))
     assert found == []
+
+
+# What each stage may import from the others (DESIGN: data moves forward only).
+FORBIDDEN = {
+    "store": {"spec", "run", "workloads", "analysis", "simulate", "present", "notebook"},
+    "analysis": {"run", "store", "simulate", "present", "notebook", "dashboard", "cli"},
+    "workloads": {"store", "analysis", "simulate", "present", "notebook", "dashboard", "cli"},
+    "simulate": {"run", "present", "notebook", "dashboard", "cli"},
+    "present": {"run", "notebook", "dashboard", "cli"},
+    "dashboard": {"run", "notebook", "cli"},
+    "units": {"spec", "run", "store", "workloads", "analysis", "simulate", "present"},
+}
+
+
+@pytest.mark.parametrize("stage", sorted(FORBIDDEN))
+def test_each_stage_imports_only_what_comes_before_it(stage):
+    paths = [PACKAGE / f"{stage}.py"] if stage == "units" else (PACKAGE / stage).rglob("*.py")
+    seen = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                parts = node.module.split(".")
+                if parts[0] == "scaling_lib" and len(parts) > 1:
+                    seen.add(parts[1])
+    assert seen & FORBIDDEN[stage] == set()

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from scaling_lib.present.units import fmt_bytes, fmt_evidence, fmt_number, fmt_seconds
+    from scaling_lib.units import fmt_bytes, fmt_evidence, fmt_number, fmt_seconds
 
     fmt_seconds(0.15590003299985256)   # '0.156 s'
     fmt_bytes(3 * 2**30)               # '3 GiB'

@@ -17,6 +17,7 @@ the measured work, beyond the measured worker counts, or from noisy repeats says
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ import pandas as pd
 from scaling_lib.analysis.fit import fit_ernest
 from scaling_lib.analysis.fit_two import TwoParameterModel, fit_two_parameter, nested_cv_error
 from scaling_lib.analysis.interval import LEVEL, IntervalSpread, interval_spread
+from scaling_lib.analysis.narrowing import Target, WidthParts, too_wide
 from scaling_lib.analysis.scaling import NOISY_CV, dask_runs, point_table
 from scaling_lib.errors import AnalysisError
 from scaling_lib.units import fmt_number
@@ -48,6 +50,7 @@ class Prediction:
     warnings: tuple[str, ...]
     work_ratio: float = 1.0  # work at the target / work at the largest measured size
     level: float = LEVEL
+    too_wide: str = ""  # why the interval informs nothing and what would narrow it (narrowing)
 
 
 @dataclass
@@ -172,13 +175,37 @@ class TimeModel:
             workers_distance = max(workers_ratio, self.p.min() / float(n_workers))
             log_sd = spread.log_sd(size_distance, workers_distance, float(parameter_sd[i]))
             low, high = spread.bounds(max(c, 1e-12), log_sd)
+            spread_low, spread_high = low, high
             for alternative in self.model.alternatives:
                 other = float(alternative.predict(size_arr[i : i + 1], p_arr[i : i + 1])[0])
                 low, high = min(low, other), max(high, other)
+            forms_low = low
             warnings = self._warnings(int(n_workers), work_ratio, workers_ratio, noisy)
             if never_faster and float(size) > self.n.max() and n_workers > self.p.min():
                 low = min(low, self._if_it_divides(float(size), float(n_workers)))
                 warnings.append(never_faster)
+            q = spread.quantile
+            size_out = math.log2(max(size_distance, 1.0))
+            workers_out = math.log2(max(workers_distance, 1.0))
+            # The fit's own uncertainty at a target outside the measured points is the
+            # leverage of that distance: it goes to the direction(s) the target lies in.
+            fit_part = q * float(parameter_sd[i])
+            away = size_out + workers_out
+            parts = WidthParts(
+                noise=q * spread.noise_sd,
+                parameters=0.0 if away else fit_part,
+                size=q * spread.size_rate * size_out + (fit_part * size_out / away if away else 0),
+                workers=q * spread.worker_rate * workers_out
+                + (fit_part * workers_out / away if away else 0),
+                forms=_log_ratio(high, spread_high) + _log_ratio(spread_low, forms_low),
+                divides=_log_ratio(forms_low, low),
+            )
+            target = Target(
+                float(size), int(n_workers), float(self.n.max()), int(self.p.max()), work_ratio
+            )
+            wide = too_wide(max(low, 0.0), high, parts, target, spread.level)
+            if wide:
+                warnings.append(wide)
             if regime:
                 warnings.append(regime)
             if self.model.doubt:
@@ -199,6 +226,7 @@ class TimeModel:
                     warnings=tuple(warnings),
                     work_ratio=work_ratio,
                     level=spread.level,
+                    too_wide=wide,
                 )
             )
         return out
@@ -230,6 +258,11 @@ class TimeModel:
                 f"{self.noisy_points} point(s)): add repeats or quieten the machine"
             )
         return warnings
+
+
+def _log_ratio(a: float, b: float) -> float:
+    """log(a / b) for positive a >= b, 0 otherwise (how far a bound was moved)."""
+    return math.log(a / b) if a > 0 and b > 0 and a > b else 0.0
 
 
 FIXED_COST_ELASTICITY = 0.5  # time growing slower than sqrt(work) is mostly fixed cost

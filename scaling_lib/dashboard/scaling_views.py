@@ -164,6 +164,14 @@ class DataScalingView(View):
                 )
         return pd.DataFrame(rows)
 
+    def _too_wide(self, runs: pd.DataFrame) -> list[str]:
+        """The target's forecast on the most workers measured, when its interval is too
+        wide to act on (``analysis.narrowing``): what would narrow it."""
+        model = self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40))
+        most = int(runs["n_workers"].max())
+        wide = model.predict(self.target, most).too_wide
+        return [f"at {fmt_number(self.target)} on {most} worker(s): {wide}"] if wide else []
+
     def __panel__(self):
         slider = pn.widgets.FloatInput.from_param(self.param.target, label="Target size")
         return pn.Column(
@@ -217,7 +225,7 @@ class DataScalingView(View):
         )
         limit = runs["memory_limit_bytes"].dropna()
         memory = plots.memory_scaling(runs, float(limit.max()) if len(limit) else None)
-        notes = []
+        notes = self._too_wide(runs)
         from scaling_lib.analysis.scaling import data_scaling
 
         for d in data_scaling(runs):
@@ -226,7 +234,7 @@ class DataScalingView(View):
                     f"{d.n_workers} worker(s): predicted out of memory at size "
                     f"{fmt_number(d.oom_size)} (limit {fmt_bytes(d.memory_limit_bytes)})"
                 )
-        if not notes and len(limit):
+        if len(notes) == len(self._too_wide(runs)) and len(limit):
             notes.append("no out-of-memory size in sight of the fitted memory law")
         return pn.Column(
             plot_pane(time),

@@ -42,6 +42,7 @@ from scaling_lib.present.analysis import (
     roofline_lines,
     target_line,
 )
+from scaling_lib.present.recommend import split_too_wide
 from scaling_lib.units import finding_cost, fmt_evidence, fmt_number, fmt_percent
 
 __all__ = [
@@ -284,7 +285,9 @@ def recommendation(
             f"- Parallel efficiency stays at or above 50% up to {r['knee_workers']} workers."
         )
     lines.append(f"- Single process vs cluster: {r['baseline_note']}")
-    warnings = sorted({w for o in r["options"][:top] for w in o["warnings"]})
+    wide, warnings = split_too_wide(r, top)
+    if wide:
+        lines.append(f"- **Forecast too wide to act on** (the first option): {wide}")
     notes = ["", "**Assumptions**", _bullets(r["assumptions"])]
     if warnings:
         notes = ["", "**Warnings**", _bullets(warnings), *notes]

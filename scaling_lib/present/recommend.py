@@ -22,7 +22,7 @@ import pandas as pd
 
 from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 
-__all__ = ["option_rows", "pick_line", "recommendation_text", "target_line"]
+__all__ = ["option_rows", "pick_line", "recommendation_text", "split_too_wide", "target_line"]
 
 
 def _money(x: Any, currency: str) -> str:
@@ -101,8 +101,23 @@ def recommendation_text(r: dict, top: int = 10) -> str:
     if r["knee_workers"]:
         lines.append(f"Knee: parallel efficiency stays >= 50% up to {r['knee_workers']} workers")
     lines.append(f"Single process vs cluster: {r['baseline_note']}")
-    warnings = sorted({w for o in r["options"][:top] for w in o["warnings"]})
+    wide, warnings = split_too_wide(r, top)
+    if wide:
+        lines += ["", f"Forecast too wide to act on (the first option): {wide}"]
     if warnings:
         lines += ["", "Warnings"] + [f"  - {w}" for w in warnings]
     lines += ["", "Assumptions"] + [f"  - {a}" for a in r["assumptions"]]
     return "\n".join(lines)
+
+
+def split_too_wide(r: dict, top: int) -> tuple[str, list[str]]:
+    """The first option's too-wide sentence (``analysis.narrowing``), and the warnings of
+    the ``top`` options without those sentences (one per option, they repeat each other)."""
+    wide = (
+        next((w for w in r["options"][0]["warnings"] if TOO_WIDE in w), "") if r["options"] else ""
+    )
+    rest = sorted({w for o in r["options"][:top] for w in o["warnings"] if TOO_WIDE not in w})
+    return wide, rest
+
+
+TOO_WIDE = "cannot forecast this target"  # what narrowing.too_wide sentences say

@@ -84,6 +84,18 @@ def test_data_scaling_extends_to_the_target(example_results):
         assert width.iloc[-1] > width[series["size"] <= largest].iloc[-1]
 
 
+def test_a_target_too_far_to_forecast_says_so_and_what_to_measure(example_results):
+    view = DataScalingView(store=StudyStore(results=example_results, studies=["train-blocks8"]))
+    largest = view.store.records["size"].max()
+    view.target = largest  # a measured size: the interval is narrow, nothing to say
+    assert view._too_wide(view._records()) == []
+    view.target = 1e4 * largest
+    (note,) = view._too_wide(view._records())
+    assert "cannot forecast this target" in note and "measure a larger size" in note
+    shown = view._render(None, None)
+    assert any("cannot forecast this target" in str(getattr(o, "object", "")) for o in shown)
+
+
 def test_recommendations_follow_the_widgets(example_results):
     view = RecommendationsView(store=StudyStore(results=example_results, studies=["train-blocks8"]))
     before = view.table()

@@ -83,6 +83,7 @@ class Option:
     predicted_peak_high_gib: float | None = None  # upper bound of the per-worker peak
     overhead_s: float = 0.0  # before the run: cluster start-up, input preparation, boot
     provider: str = ""  # the instance's cloud (``Instance.provider``)
+    too_wide: str = ""  # its forecast too wide to act on: one of ``warnings`` (narrowing)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def option_for(inst: Instance, count: int, workers: int, pred: Prediction, ask: 
         efficiency=efficiency,
         warnings=tuple(warnings),
         provider=inst.provider,
+        too_wide=ask.source + pred.too_wide if pred.too_wide else "",
     )
 
 

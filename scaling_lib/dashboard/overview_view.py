@@ -174,7 +174,7 @@ def overview_cards(records: pd.DataFrame, findings) -> dict:
             out["efficiency"] = f"{eff:.0%} at {int(top['n_workers'].max())} workers"
     if findings:
         top = findings[0]
-        tie = f", {tie_note(top)}" if tie_note(top) else ""
+        tie = f", {note}" if (note := tie_note(top)) else ""
         out["top_bottleneck"] = f"{top.name}{tie}: {top.summary}"
     return out
 

@@ -171,8 +171,8 @@ class RecommendationsView(View):
             )
         picks.append(f"Knee (efficiency >= 50%): {rec.knee_workers} workers")
         # A forecast too wide to act on says so, with what would narrow it (the top option's).
-        wide = [w for o in rec.options[:1] for w in o.warnings if "cannot forecast" in w]
-        picks[:0] = [f"Forecast too wide: {w}" for w in wide]
+        if rec.options and rec.options[0].too_wide:
+            picks.insert(0, f"Forecast too wide: {rec.options[0].too_wide}")
         picks.append(f"Single process vs cluster: {rec.baseline_note}")
         gpu = (
             "CPU and GPU options both measured."

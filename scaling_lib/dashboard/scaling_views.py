@@ -225,7 +225,8 @@ class DataScalingView(View):
         )
         limit = runs["memory_limit_bytes"].dropna()
         memory = plots.memory_scaling(runs, float(limit.max()) if len(limit) else None)
-        notes = self._too_wide(runs)
+        wide = self._too_wide(runs)
+        notes = list(wide)
         from scaling_lib.analysis.scaling import data_scaling
 
         for d in data_scaling(runs):
@@ -234,7 +235,7 @@ class DataScalingView(View):
                     f"{d.n_workers} worker(s): predicted out of memory at size "
                     f"{fmt_number(d.oom_size)} (limit {fmt_bytes(d.memory_limit_bytes)})"
                 )
-        if len(notes) == len(self._too_wide(runs)) and len(limit):
+        if len(notes) == len(wide) and len(limit):
             notes.append("no out-of-memory size in sight of the fitted memory law")
         return pn.Column(
             plot_pane(time),

@@ -228,8 +228,8 @@ def findings(diagnosis: Iterable, title: str = "Bottlenecks, by the time each co
     lines = [f"**{title}**", ""]
     for i, f in enumerate(rows, 1):
         lines.append(f"{i}. **{f['name']}** ({finding_cost(f)}): {f['summary']}.")
-        if tie_note(f):
-            rank = f"{f.get('rank')}, {tie_note(f)}"
+        if note := tie_note(f):
+            rank = f"{f.get('rank')}, {note}"
             lines.append(f"   *Rank:* {rank}: neither ranks above the other.")
         if f.get("lost_how"):
             lines.append(f"   *Time lost:* {f['lost_how']}.")
@@ -309,7 +309,7 @@ def strategy_findings(frames: Mapping[str, pd.DataFrame], min_score: float = 0.3
         found = [f for f in diagnose(df) if f.score >= min_score]
         if found:
             top = found[0]
-            tie = f", {tie_note(top)}" if tie_note(top) else ""
+            tie = f", {note}" if (note := tie_note(top)) else ""
             lines.append(
                 f"- `{study}`: **{top.name}**{tie}: {top.summary} "
                 f"(*evidence:* {fmt_evidence(top.evidence)})"

@@ -298,8 +298,8 @@ def analysis_text(a: dict) -> str:
     lines.append("Diagnosis (by the time each costs at the largest measured point)")
     for f in a["diagnosis"]:
         lines.append(f"  [{finding_cost(f)}] {f['name']}: {f['summary']}")
-        if tie_note(f):
-            rank = f"{f.get('rank')}, {tie_note(f)}"
+        if note := tie_note(f):
+            rank = f"{f.get('rank')}, {note}"
             lines.append(f"         rank: {rank}: neither ranks above the other")
         if f.get("lost_how"):
             lines.append(f"         time lost: {f['lost_how']}")

@@ -113,11 +113,6 @@ def recommendation_text(r: dict, top: int = 10) -> str:
 def split_too_wide(r: dict, top: int) -> tuple[str, list[str]]:
     """The first option's too-wide sentence (``analysis.narrowing``), and the warnings of
     the ``top`` options without those sentences (one per option, they repeat each other)."""
-    wide = (
-        next((w for w in r["options"][0]["warnings"] if TOO_WIDE in w), "") if r["options"] else ""
-    )
-    rest = sorted({w for o in r["options"][:top] for w in o["warnings"] if TOO_WIDE not in w})
-    return wide, rest
-
-
-TOO_WIDE = "cannot forecast this target"  # what narrowing.too_wide sentences say
+    wide = r["options"][0]["too_wide"] if r["options"] else ""
+    rest = {w for o in r["options"][:top] for w in o["warnings"] if w != o["too_wide"]}
+    return wide, sorted(rest)

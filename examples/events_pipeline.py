@@ -2,7 +2,8 @@
 
 Run it with examples/events.yaml (``workload: events_pipeline:features``; the CLI finds
 this module because it sits beside the spec) over samples of the dataset that
-examples/make_events.py writes. ``ddf`` is the point's sample, already persisted.
+examples/make_events.py writes. ``ddf`` is the point's sample, read as production
+reads it (``dask.dataframe.read_parquet``), lazily: reading is part of the timed job.
 """
 
 import dask

@@ -5,9 +5,11 @@
 
 Columns: ``user`` (int64, 100,000 users, skewed), ``ts`` (timestamp over 30 days),
 ``country`` (dictionary-encoded string, 20 values), ``device`` (3 values) and
-``amount`` (float64, log-normal). ``--files`` files of ``--row-group`` rows per row
-group, so samples of 1%, 2%, 4%, 8% read whole row groups. Seeded: the same arguments
-write the same data. An existing folder is refused rather than mixed with.
+``amount`` (float64, log-normal). ``--files`` files (100 by default: 100,000 rows each,
+one file per partition of ``dask.dataframe.read_parquet``) of ``--row-group`` rows per
+row group, so samples of 1%, 2%, 4%, 8% read whole files, as production's read does.
+Seeded: the same arguments write the same data. An existing folder is refused rather
+than mixed with.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--row-group", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

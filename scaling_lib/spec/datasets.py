@@ -3,24 +3,31 @@
 Usage::
 
     ds = DatasetSpec(path="data/events/*.parquet", format="parquet")  # or csv; fsspec URLs
-    info = describe_dataset(ds)        # files, rows per row group, total rows and bytes
-    info.rows, info.bytes, info.schema, info.counted
+    info = describe_dataset(ds)        # files, rows, bytes, and production's partitions
+    info.rows, info.bytes, info.schema, len(info.partitions)
     plan = plan_sample(info, rows_wanted(info, 0.25))
-    plan.method, plan.rows, plan.pieces   # "row-groups": whole files, then row groups
+    plan.rows, plan.partitions, plan.rows_per_partition   # whole partitions, in order
 
 In a study spec the section reads ``dataset: {path: ..., format: parquet}`` with the
-optional ``storage_options`` (passed to fsspec), ``sample`` ("fraction", the default:
-sizes are fractions in (0, 1]; or "rows": sizes are row counts) and ``seed``.
+optional ``storage_options`` (passed to fsspec), ``options`` (the keyword arguments
+of production's reader, ``dask.dataframe.read_parquet`` or ``read_csv``, such as
+``{split_row_groups: true}``), ``read`` ("timed", the default: reading the data is
+part of the measured job, as it is in production; "untimed": the sample is read and
+persisted before the timer) and ``sample`` ("fraction", the default: sizes are
+fractions in (0, 1]; or "rows": sizes are row counts).
+
+A sample is the production job in miniature: the same reader with the same options,
+so the same dtypes and the same partitions, only fewer of them: the first whole
+partitions of the production read, as many as come nearest the rows wanted (in
+ratio). A size that whole partitions cannot meet within MAX_OVERSHOOT reads the
+nearest whole-partition sample, and its records carry the real size; two sizes that
+would read the same partitions are refused before any cluster starts. Never many
+tiny partitions: a sample's rows per partition are production's.
 
 Parquet is described from its footers only (rows and uncompressed bytes per row group,
 the schema); CSV has no footer, so its rows and in-memory bytes are counted by reading
-every file once (``DatasetInfo.counted`` says so). A sample is deterministic: whole
-pieces (row groups of Parquet files, whole CSV files) in sorted order until it holds
-the rows wanted, so it matches the size within one piece and reads as a real pipeline
-reads. Where whole pieces would overshoot the rows wanted by more than MAX_OVERSHOOT
-(one file of one row group and a 1% sample), a seeded row sample spread over the
-pieces instead (``plan.method`` says which). Listing files and reading footers is
-``dataset_files.py``'s part.
+every file once (``DatasetInfo.counted`` says so). Listing files and reading footers is
+``_dataset_files.py``'s part; production's read and its partitions ``_production_read.py``'s.
 
 Every problem raises :class:`~scaling_lib.errors.SpecError` naming the field
 (``dataset.path: no files match 'data/*.parquet'``). Reading the sample on a cluster
@@ -29,10 +36,10 @@ is ``workloads/dataset.py``'s job; nothing here starts one.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 import os
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,27 +56,39 @@ from scaling_lib.spec._dataset_files import (
     one_schema,
     parquet_file,
 )
+from scaling_lib.spec._production_read import (
+    Partition,
+    check_reader_options,
+    production_frame,
+    production_partitions,
+)
 
 __all__ = [
     "DatasetInfo",
     "DatasetSpec",
     "FileInfo",
-    "Piece",
+    "Partition",
     "SamplePlan",
     "check_same_dataset",
     "check_sample_sizes",
     "check_sizes_against",
     "describe_dataset",
     "plan_sample",
+    "plan_samples",
+    "production_frame",
     "rows_wanted",
 ]
 
 SAMPLES = ("fraction", "rows")
-# Whole pieces may overshoot the rows wanted by at most this much: sizes are usually a
-# doubling grid, and 25% over stays well nearer its own size than the next (x1.41 is
-# halfway in log). Coarser pieces than that get a seeded row sample instead.
+READS = ("timed", "untimed")
+# Whole partitions may miss the rows wanted by at most this much and still be "the
+# size asked": sizes are usually a doubling grid, and 25% off stays well nearer its own
+# size than the next (x1.41 is halfway in log). Beyond it the plan says the sample is
+# the nearest whole-partition one, and the records carry its real size.
 MAX_OVERSHOOT = 0.25
-_FIELDS = ("path", "format", "storage_options", "sample", "seed")
+# ``seed`` is still accepted (specs written for the seeded row samples of old) but a
+# sample of whole partitions in order needs none.
+_FIELDS = ("path", "format", "storage_options", "options", "read", "sample", "seed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +101,8 @@ class DatasetSpec:
     path: str
     format: str | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    read: str = "timed"
     sample: str = "fraction"
     seed: int = 0
 
@@ -112,6 +133,10 @@ class DatasetSpec:
                 "dataset.storage_options",
                 f"must be a mapping of fsspec options (or left out), got {_show(options)}",
             )
+        if self.read not in READS:
+            raise SpecError(
+                "dataset.read", f"must be one of {', '.join(READS)}, got {_show(self.read)}"
+            )
         if self.sample not in SAMPLES:
             raise SpecError(
                 "dataset.sample", f"must be one of {', '.join(SAMPLES)}, got {_show(self.sample)}"
@@ -125,6 +150,7 @@ class DatasetSpec:
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "format", fmt.strip().lower())
         object.__setattr__(self, "storage_options", dict(options))
+        object.__setattr__(self, "options", check_reader_options(self.options))
         object.__setattr__(self, "seed", int(seed))
 
     @property
@@ -156,21 +182,6 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
-class Piece:
-    """The unit a sample is made of: a Parquet row group, or a whole CSV file.
-
-    ``take`` is None to read all its rows, or how many rows of it a seeded sample keeps.
-    """
-
-    number: int  # position among all pieces of the dataset: seeds its row sample
-    path: str  # as the dataset's filesystem names it (no protocol)
-    row_group: int | None
-    rows: int
-    bytes: int
-    take: int | None = None
-
-
-@dataclass(frozen=True)
 class DatasetInfo:
     """What ``describe_dataset`` found: the production size a study forecasts for."""
 
@@ -181,35 +192,54 @@ class DatasetInfo:
     bytes: int  # in memory: uncompressed Parquet bytes, or pandas' count for CSV
     schema: Mapping[str, str]  # column -> pandas dtype, as a partition will have it
     counted: bool  # True: rows and bytes come from reading every file (CSV)
+    partitions: tuple[Partition, ...] = ()  # production's read, in order
 
     @property
-    def pieces(self) -> list[Piece]:
-        out = []
-        for f in self.files:
-            for i, (rows, size) in enumerate(f.row_groups):
-                if rows:  # an empty row group adds nothing to any sample
-                    group = i if self.dataset.format == "parquet" else None
-                    out.append(Piece(len(out), f.path, group, rows, size))
-        return out
+    def partitions_estimated(self) -> bool:
+        """True where partition rows are estimated (CSV split into byte blocks)."""
+        return self.dataset.format == "csv" and len(self.partitions) != len(self.files)
 
     def __repr__(self) -> str:
         return (
-            f"<DatasetInfo {self.dataset.path!r}: {len(self.files)} file(s), {self.rows:,} rows, "
-            f"{self.bytes:,} bytes in memory{' (counted)' if self.counted else ''}>"
+            f"<DatasetInfo {self.dataset.path!r}: {len(self.files)} file(s), {self.rows:,} rows "
+            f"in {len(self.partitions)} partitions, {self.bytes:,} bytes in memory"
+            f"{' (counted)' if self.counted else ''}>"
         )
 
 
 @dataclass(frozen=True)
 class SamplePlan:
-    """Which pieces (and rows of them) one point reads: ``method`` is "row-groups" (or
-    "files" for CSV): whole pieces in order; or "seeded-rows"."""
+    """Which partitions of production's read one point reads: the first ``len(partitions)``.
 
-    method: str
+    ``nearest`` is True where whole partitions could not meet the rows wanted within
+    MAX_OVERSHOOT: the point is measured at its real size (``rows``), not the one asked.
+    """
+
     rows_wanted: int
     rows: int
     bytes: int
-    seed: int
-    pieces: tuple[Piece, ...]
+    partitions: tuple[int, ...]
+    rows_per_partition: int  # the median of the sample's partitions
+    nearest: bool
+    method: str = "partitions"
+
+    def size(self, info: DatasetInfo) -> float:
+        """The sample's real size in the study's unit (a fraction, or rows)."""
+        return float(self.rows) if info.dataset.sample == "rows" else self.rows / info.rows
+
+    def describe(self, info: DatasetInfo, asked: float) -> str:
+        """One line for the plan printed before any cluster starts."""
+        unit = info.dataset.sample
+        shown = f"{asked:,.0f} rows" if unit == "rows" else f"{asked:.4g} ({asked * 100:.4g}%)"
+        parts = len(self.partitions)
+        text = (
+            f"{shown}: {parts} whole partition{'s' if parts != 1 else ''} of about "
+            f"{self.rows_per_partition:,} rows = {self.rows:,} rows "
+            f"({self.rows / info.rows:.2%} of the dataset)"
+        )
+        if self.nearest:
+            text += "; the nearest whole-partition sample, measured at its real size"
+        return text
 
 
 # -- spec-time checks (no I/O) -------------------------------------------------------------
@@ -276,7 +306,8 @@ def check_same_dataset(records: Iterable[Mapping[str, Any]], info: DatasetInfo) 
 
 
 def describe_dataset(dataset: DatasetSpec | Mapping[str, Any]) -> DatasetInfo:
-    """List the dataset's files and read their sizes (Parquet footers; CSV counted)."""
+    """List the dataset's files and read their sizes (Parquet footers; CSV counted), and
+    plan production's read (``dataset.options``) to know its partitions."""
     dataset = DatasetSpec.from_dict(dataset)
     try:
         fs, root = fsspec.core.url_to_fs(dataset.path, **dataset.storage_options)
@@ -294,6 +325,7 @@ def describe_dataset(dataset: DatasetSpec | Mapping[str, Any]) -> DatasetInfo:
     if rows == 0:
         raise SpecError("dataset.path", f"{dataset.path!r} has no rows ({len(files)} file(s))")
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    frame = production_frame(dataset)
     return DatasetInfo(
         dataset=dataset,
         protocol=protocol,
@@ -302,42 +334,58 @@ def describe_dataset(dataset: DatasetSpec | Mapping[str, Any]) -> DatasetInfo:
         bytes=sum(f.bytes for f in files),
         schema=schema,
         counted=dataset.format == "csv",
+        partitions=production_partitions(dataset, files, frame),
     )
 
 
 # -- sampling -----------------------------------------------------------------------------
 
 
-def plan_sample(info: DatasetInfo, rows: int, seed: int | None = None) -> SamplePlan:
-    """Which pieces hold a deterministic sample of ``rows`` rows (see the module docstring).
-
-    ``seed`` (default: the dataset's) only matters for a seeded row sample.
-    """
-    seed = info.dataset.seed if seed is None else seed
+def plan_sample(info: DatasetInfo, rows: int) -> SamplePlan:
+    """The first whole partitions of production's read that come nearest ``rows``."""
     if not 0 < rows <= info.rows:
         raise ValueError(f"rows must be from 1 to the dataset's {info.rows:,}, got {rows:,}")
-    pieces = info.pieces
-    taken, total = [], 0
-    for piece in pieces:
+    best, total, best_total = 1, 0, 0
+    best_miss = math.inf
+    for count, part in enumerate(info.partitions, start=1):
+        total += part.rows
+        if total == 0:
+            continue
+        miss = abs(math.log(total / rows))  # in ratio: 2x over is as far as 2x under
+        if miss < best_miss:
+            best, best_total, best_miss = count, total, miss
         if total >= rows:
             break
-        taken.append(piece)
-        total += piece.rows
-    if total - rows <= MAX_OVERSHOOT * rows:
-        method = "row-groups" if info.dataset.format == "parquet" else "files"
-        size = sum(p.bytes for p in taken)
-        return SamplePlan(method, rows, total, size, seed, tuple(taken))
-    import numpy as np
-
-    # How many rows each piece gives, as drawing ``rows`` rows from all without
-    # replacement would; the rows within a piece are drawn when it is read.
-    counts = np.random.default_rng(seed).multivariate_hypergeometric([p.rows for p in pieces], rows)
-    chosen = tuple(
-        dataclasses.replace(p, take=int(c), bytes=round(p.bytes * int(c) / p.rows))
-        for p, c in zip(pieces, counts, strict=True)
-        if c
+    chosen = info.partitions[:best]
+    return SamplePlan(
+        rows_wanted=rows,
+        rows=best_total,
+        bytes=sum(p.bytes for p in chosen),
+        partitions=tuple(range(best)),
+        rows_per_partition=int(statistics.median(p.rows for p in chosen)),
+        nearest=abs(best_total - rows) > MAX_OVERSHOOT * rows,
     )
-    return SamplePlan("seeded-rows", rows, rows, sum(p.bytes for p in chosen), seed, chosen)
+
+
+def plan_samples(info: DatasetInfo, sizes: Sequence[float]) -> list[SamplePlan]:
+    """Each size's plan; two sizes that read the same partitions are refused (SpecError):
+    the points would be one measurement under two names."""
+    plans = [plan_sample(info, rows_wanted(info, size)) for size in sizes]
+    seen: dict[int, int] = {}
+    for i, plan in enumerate(plans):
+        j = seen.setdefault(len(plan.partitions), i)
+        if j != i:
+            smallest = info.partitions[0].rows / info.rows
+            raise SpecError(
+                f"sizes[{i}]",
+                f"{sizes[i]:g} reads the same {len(plan.partitions)} whole partition(s) "
+                f"({plan.rows:,} rows) as sizes[{j}] {sizes[j]:g}: production's read of this "
+                f"dataset makes partitions of about {plan.rows_per_partition:,} rows "
+                f"({smallest:.2%} of it each); choose sizes further apart, or set "
+                "dataset.options to read smaller partitions as production would "
+                "(e.g. {split_row_groups: true})",
+            )
+    return plans
 
 
 def _show(value: Any) -> str:

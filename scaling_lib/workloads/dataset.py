@@ -14,18 +14,22 @@ Usage (a spec, a notebook or a cell magic: the function is registered or named b
                "sizes": [0.125, 0.25, 0.5, 1.0], "workers": [1, 2]}, results="data/results")
 
 With a ``dataset:`` section the sweep wraps the spec's function workload in
-``DatasetWorkload``: ``prepare`` reads the point's planned sample (``plan_sample``)
-into a ``dask.dataframe``, one partition per piece (Parquet row group, or CSV file),
-persists it and waits (not timed); ``run`` calls ``fn(client, ddf, **params)`` (timed).
-Its return value is read as a FunctionWorkload's is: None counts the sample's rows,
-a number is rows, a dict or WorkDone may say otherwise. The function's keyword
-defaults are its parameters. A seeded row sample of few pieces has few partitions:
-repartition inside the function if the work should spread further.
+``DatasetWorkload``. Each point's sample is the first whole partitions of production's
+read (``dask.dataframe.read_parquet`` or ``read_csv`` with ``dataset.options``;
+``spec/datasets.py`` plans them before any cluster starts). With ``read: timed`` (the
+default) ``prepare`` reads the sample once, untimed, to measure the read alone
+(``read_s``) and warm the files, and ``run`` hands ``fn`` the lazy sample: the
+function's compute reads the data inside the timer, as the production job does. With
+``read: untimed`` ``prepare`` persists the sample and waits (not timed) and ``fn`` gets
+it in memory. ``run`` calls ``fn(client, ddf, **params)`` (timed). Its return value is
+read as a FunctionWorkload's is: None counts the sample's rows, a number is rows, a
+dict or WorkDone may say otherwise. The function's keyword defaults are its parameters.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -34,28 +38,40 @@ from scaling_lib.errors import SpecError
 from scaling_lib.spec.datasets import (
     DatasetInfo,
     DatasetSpec,
-    Piece,
     SamplePlan,
     check_sizes_against,
     describe_dataset,
-    plan_sample,
-    rows_wanted,
+    plan_samples,
+    production_frame,
 )
 from scaling_lib.workloads.base import WorkDone, Workload
 from scaling_lib.workloads.registry import FunctionWorkload, as_work_done
 
-__all__ = ["DATASET_FIELDS", "DatasetWorkload", "check_dataset_workload", "dataset_fields"]
+__all__ = [
+    "DATASET_FIELDS",
+    "DatasetWorkload",
+    "check_dataset_workload",
+    "dataset_fields",
+    "read_sample",
+]
 
-# Record fields of a dataset study (None on every other study's records).
+# Record fields of a dataset study (None on every other study's records). A dataset
+# study's ``size`` is the sample's real size; ``size_requested`` the spec's.
 DATASET_FIELDS = (
     "dataset_path",
     "dataset_format",
     "dataset_rows",
     "dataset_bytes",
+    "dataset_partitions",
     "sample_rows",
     "sample_bytes",
     "sample_method",
     "sample_seed",
+    "sample_partitions",
+    "rows_per_partition",
+    "size_requested",
+    "read",
+    "read_s",
 )
 _ANNOTATIONS_IGNORED = r"Dask annotations .* detected\. Annotations will be ignored"
 
@@ -91,35 +107,56 @@ class DatasetWorkload(Workload):
         self.dataset = dataset
         self.info = info
         self._plans: dict[float, SamplePlan] = {}
+        self._read_s: dict[float, float] = {}
 
     @classmethod
     def for_sizes(
         cls, inner: Workload, dataset: DatasetSpec, sizes: tuple[float, ...]
     ) -> DatasetWorkload:
-        """Describe the dataset and check every size against it (SpecError naming the
+        """Describe the dataset and plan every size against it (SpecError naming the
         field): what the sweep does before any cluster starts."""
         check_dataset_workload(inner, dataset)
         info = describe_dataset(dataset)
         check_sizes_against(info, sizes)
-        return cls(inner, dataset, info)  # type: ignore[arg-type]
+        workload = cls(inner, dataset, info)  # type: ignore[arg-type]
+        workload._plans = dict(zip(sizes, plan_samples(info, sizes), strict=True))
+        return workload
 
     def plan(self, size: float) -> SamplePlan:
         """The sample a point of ``size`` reads (planned once per size)."""
         if size not in self._plans:
-            self._plans[size] = plan_sample(self.info, rows_wanted(self.info, size))
+            self._plans.update(zip([size], plan_samples(self.info, [size]), strict=True))
         return self._plans[size]
+
+    def plan_lines(self) -> list[str]:
+        """The plan in words, one line per size: what ``run`` prints before it starts."""
+        info = self.info
+        head = (
+            f"dataset {info.dataset.path}: {info.rows:,} rows in {len(info.partitions)} "
+            f"partitions of dask.dataframe.read_{info.dataset.format}"
+            f"{'' if not info.dataset.options else f' with {info.dataset.options}'}; "
+            f"reading is {'timed with' if info.dataset.read == 'timed' else 'outside'} the job"
+        )
+        return [head] + [f"  {p.describe(info, s)}" for s, p in self._plans.items()]
 
     def record_fields(self, size: float) -> dict[str, Any]:
         plan = self.plan(size)
         return {
+            "size": plan.size(self.info),
+            "size_requested": size,
             "dataset_path": self.dataset.path,
             "dataset_format": self.dataset.format,
             "dataset_rows": self.info.rows,
             "dataset_bytes": self.info.bytes,
+            "dataset_partitions": len(self.info.partitions),
             "sample_rows": plan.rows,
             "sample_bytes": plan.bytes,
             "sample_method": plan.method,
-            "sample_seed": plan.seed if plan.method == "seeded-rows" else None,
+            "sample_seed": None,
+            "sample_partitions": len(plan.partitions),
+            "rows_per_partition": plan.rows_per_partition,
+            "read": self.dataset.read,
+            "read_s": self._read_s.get(size),
         }
 
     def input_bytes(self, size: float, params: Mapping[str, Any]) -> int | None:
@@ -128,9 +165,17 @@ class DatasetWorkload(Workload):
     def prepare(self, client: Any, size: float, params: Mapping[str, Any]) -> Any:
         from distributed import wait
 
-        ddf = client.persist(read_sample(self.info, self.plan(size)))
-        wait(ddf)
-        return ddf
+        sample = read_sample(self.info, self.plan(size))
+        # Read once either way: untimed, it is the input; timed, the read alone is
+        # measured (its share of the job) and the files are as warm as the repeats'.
+        start = time.perf_counter()
+        persisted = client.persist(sample)
+        wait(persisted)
+        self._read_s[size] = time.perf_counter() - start
+        if self.dataset.read == "untimed":
+            return persisted
+        del persisted
+        return sample
 
     def run(self, client: Any, built: Any, size: float, params: Mapping[str, Any]) -> WorkDone:
         plan = self.plan(size)
@@ -154,52 +199,9 @@ def dataset_fields(workload: Workload, size: float) -> dict[str, Any]:
 
 
 def read_sample(info: DatasetInfo, plan: SamplePlan) -> Any:
-    """The planned sample as a lazy ``dask.dataframe``, one partition per piece."""
-    import dask.dataframe as dd
-    import pandas as pd
-
-    meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in info.schema.items()})
-    return dd.from_map(
-        read_piece,
-        list(plan.pieces),
-        protocol=info.protocol,
-        storage_options=dict(info.dataset.storage_options),
-        fmt=info.dataset.format,
-        dtypes=dict(info.schema),
-        seed=plan.seed,
-        meta=meta,
-        label="read-sample",
-        enforce_metadata=False,
-    )
-
-
-def read_piece(
-    piece: Piece,
-    *,
-    protocol: str,
-    storage_options: Mapping[str, Any],
-    fmt: str,
-    dtypes: Mapping[str, str],
-    seed: int,
-) -> Any:
-    """One piece as pandas (runs on a worker): a row group or a CSV file, and, for a
-    seeded row sample, ``piece.take`` of its rows drawn with ``[seed, piece.number]``."""
-    import fsspec
-    import numpy as np
-    import pandas as pd
-
-    fs = fsspec.filesystem(protocol, **storage_options)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        with fs.open(piece.path, "rb") as fh:
-            frame = pq.ParquetFile(fh).read_row_group(piece.row_group).to_pandas()
-    else:
-        with fs.open(piece.path, "rb", compression="infer") as fh:
-            # The counted pass saw every chunk: its dtypes hold for the whole column.
-            frame = pd.read_csv(fh).astype(dict(dtypes))
-    if piece.take is not None and piece.take < len(frame):
-        rng = np.random.default_rng([seed, piece.number])
-        rows = np.sort(rng.choice(len(frame), size=piece.take, replace=False))
-        frame = frame.iloc[rows].reset_index(drop=True)
-    return frame
+    """The planned sample as a lazy ``dask.dataframe``: production's read, its first
+    ``len(plan.partitions)`` partitions."""
+    frame = production_frame(info.dataset)
+    if len(plan.partitions) == frame.npartitions:
+        return frame
+    return frame.partitions[list(plan.partitions)]

@@ -1,6 +1,7 @@
 """A user's Parquet dataset as the size axis, on real clusters and through the CLI.
 
-The dataset: 4 files x 4 row groups x 2,500 rows (40,000 rows), written by pyarrow.
+The dataset: 4 files x 4 row groups x 2,500 rows (40,000 rows), written by pyarrow and
+read as production reads it, ``read_parquet(split_row_groups=True)``: 16 partitions.
 Fractions 0.125 (2 row groups of the first file), 0.3 (a file and a row group of the
 next), 0.5 and 1.0, on 1 and 2 workers, through a function ``fn(client, ddf)``.
 """
@@ -47,7 +48,11 @@ def study(path, **changes):
     return {
         "study": "events",
         "workload": "tests.dataset_workloads:amount_by_user",
-        "dataset": {"path": str(path), "format": "parquet"},
+        "dataset": {
+            "path": str(path),
+            "format": "parquet",
+            "options": {"split_row_groups": True},
+        },
         "sizes": FRACTIONS,
         "workers": [1, 2],
         "repeats": 1,
@@ -75,11 +80,16 @@ def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, 
     assert set(df["dataset_rows"]) == {TOTAL} and set(df["dataset_bytes"]) == {footer_bytes}
     assert set(df["dataset_path"]) == {str(folder / "*.parquet")}
     for _, row in df.iterrows():
-        wanted = row["size"] * TOTAL
-        assert wanted <= row["sample_rows"] < wanted + GROUP_ROWS, row["size"]  # one row group
-        assert row["sample_method"] == "row-groups"
+        wanted = row["size_requested"] * TOTAL
+        assert abs(row["sample_rows"] - wanted) <= GROUP_ROWS / 2, row["size"]  # nearest groups
+        assert row["size"] == row["sample_rows"] / TOTAL  # measured at its real size
+        # Production's partitions, only fewer: whole row groups, never smaller pieces.
+        assert row["rows_per_partition"] == GROUP_ROWS and row["dataset_partitions"] == 16
+        assert row["sample_partitions"] * GROUP_ROWS == row["sample_rows"]
+        assert row["sample_method"] == "partitions" and row["read"] == "timed"
+        assert 0 < row["read_s"] < 60
         assert row["work_items"] == row["sample_rows"] and row["work_unit"] == "rows"
-    assert df.loc[df["size"] == 0.3, "sample_rows"].iloc[0] == 5 * GROUP_ROWS
+    assert df.loc[df["size_requested"] == 0.3, "sample_rows"].iloc[0] == 5 * GROUP_ROWS
     assert df.loc[df["size"] == 1.0, "sample_bytes"].iloc[0] == footer_bytes
 
     # A second run has nothing left to measure; another dataset under the same name is refused.
@@ -126,6 +136,16 @@ def test_bad_dataset_specs_exit_2_naming_the_field_and_write_nothing(
         (study(glob, sizes=[0.00001]), "sizes[0]", "is no rows"),
         (study(glob, dataset={"path": glob, "format": "xlsx"}), "dataset.format", "xlsx"),
         (study(glob, dataset=glob), "dataset", "must be a mapping"),
+        (
+            study(glob, dataset={"path": glob, "options": {"split_rowgroups": True}}),
+            "dataset.options.split_rowgroups",
+            "is not an option of dask.dataframe.read_parquet",
+        ),
+        (
+            study(glob, dataset={"path": glob}, sizes=[0.25, 0.3]),  # a file per partition
+            "sizes[1]",
+            "reads the same 1 whole partition(s)",
+        ),
         (
             study(glob, dataset={"path": glob, "sample": "rows"}, sizes=[1000, TOTAL + 1]),
             "sizes[1]",

@@ -266,10 +266,12 @@ def test_a_parquet_dataset_on_s3_is_described_from_footers_and_sampled(s3):
         fs.pipe_file(f"{BUCKET}/events/part-{f}.parquet", buffer.getvalue())
     fs.pipe_file(f"{BUCKET}/events/_SUCCESS", b"")
 
-    info = describe_dataset(DatasetSpec(path=f"s3://{BUCKET}/events/*.parquet"))
+    spec = DatasetSpec(path=f"s3://{BUCKET}/events/*.parquet", options={"split_row_groups": True})
+    info = describe_dataset(spec)
     assert info.rows == 3000 and len(info.files) == 3
+    assert [p.rows for p in info.partitions] == [250] * 12  # production's read: row groups
     plan = plan_sample(info, rows_wanted(info, 0.5))  # 1.5 files: whole row groups
-    assert plan.method == "row-groups" and plan.rows == 1500
+    assert plan.partitions == tuple(range(6)) and plan.rows == 1500
     sample = read_sample(info, plan).compute(scheduler="sync")
     assert len(sample) == 1500
     assert sorted(sample["amount"].unique()) == [0.0, 1.0]  # the first files, in order

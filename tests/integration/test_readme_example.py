@@ -41,7 +41,7 @@ def test_the_readme_example_runs_as_written(tmp_path):
         timeout=900,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "wrote 10,000,000 rows in 8 files" in out.stdout
+    assert "wrote 10,000,000 rows in 100 files" in out.stdout
     assert "study 'events': 6 points measured (12 ok)" in out.stdout
     # analyze and recommend both target the full dataset without being told its size.
     assert out.stdout.count("full dataset (10,000,000 rows)") >= 2

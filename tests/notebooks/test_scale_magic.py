@@ -16,8 +16,8 @@ from scaling_lib.run.batch import kernel_name
 
 PLOT = "application/vnd.holoviews_exec.v0+json"
 ROWS_PER_GROUP = 500
-GROUPS = 4
-FILES = 2
+GROUPS = 2
+FILES = 4  # read_parquet's partitions are whole files: a quarter each
 TOTAL = ROWS_PER_GROUP * GROUPS * FILES
 
 CELL = """%%scale --study cell --sizes 0.25,0.5,1 --workers 1,2 --dataset events --results {results} --repeats 1 --warmup 0 --no-trace
@@ -75,7 +75,7 @@ def test_a_cell_is_measured_over_dataset_samples_in_a_papermill_run(tmp_path):
         (s, p) for s in (0.25, 0.5, 1.0) for p in (1, 2)
     ]
     assert set(ok["workload"]) == {"cell-cell"}
-    # Whole row groups in order: each sample is exactly its share of the rows here.
+    # Whole partitions (files) in order: each sample is exactly its share of the rows here.
     assert (ok["sample_rows"] == ok["size"] * TOTAL).all()
     assert (ok["dataset_rows"] == TOTAL).all()
     nb = nbformat.read(executed, as_version=4)

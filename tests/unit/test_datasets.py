@@ -4,7 +4,6 @@ reading pieces, and the full-dataset target of the analysis."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -19,9 +18,11 @@ from scaling_lib.spec.datasets import (
     check_same_dataset,
     check_sizes_against,
     plan_sample,
+    plan_samples,
+    production_frame,
     rows_wanted,
 )
-from scaling_lib.workloads.dataset import read_piece
+from scaling_lib.workloads.dataset import read_sample
 
 from .analysis.records import make_records
 
@@ -72,6 +73,9 @@ def test_dataset_spec_validates_and_infers_the_format():
         ({"path": "a.csv", "seed": 1.5}, "dataset.seed"),
         ({"path": "a.csv", "storage_options": ["anon"]}, "dataset.storage_options"),
         ({"path": "a.csv", "colums": ["a"]}, "dataset.colums"),
+        ({"path": "a.csv", "read": "later"}, "dataset.read"),
+        ({"path": "a.csv", "options": ["blocksize"]}, "dataset.options"),
+        ({"path": "a.csv", "options": {"storage_options": {}}}, "dataset.options.storage_options"),
         (["a.csv"], "dataset"),
     ):
         with pytest.raises(SpecError) as info:
@@ -127,7 +131,14 @@ def test_describe_parquet_reads_footers(tmp_path):
     assert info.bytes == expected
     assert info.schema == {"id": "int64", "user": "int64", "amount": "float64"}
     assert [f.row_groups[0][0] for f in info.files] == [100, 100, 100]
-    assert len(info.pieces) == 12
+    # dask.dataframe.read_parquet's own partitions: a file each by default, a row group
+    # each when production reads with split_row_groups.
+    assert [(p.rows, p.bytes) for p in info.partitions] == [(f.rows, f.bytes) for f in info.files]
+    split = describe_dataset(
+        {"path": str(folder), "format": "parquet", "options": {"split_row_groups": True}}
+    )
+    assert [p.rows for p in split.partitions] == [100] * 12
+    assert sum(p.bytes for p in split.partitions) == expected
 
 
 def test_describe_refuses_bad_data_naming_the_field(tmp_path):
@@ -156,15 +167,13 @@ def test_csv_rows_are_counted_and_dtypes_agree_across_files(tmp_path):
     (tmp_path / "a.csv").write_text("user,amount\n1,2\n2,3\n3,4\n")
     (tmp_path / "b.csv").write_text("user,amount\n4,2.5\n5,\n")  # float, with a gap
     info = describe_dataset({"path": str(tmp_path / "*.csv")})
-    assert info.counted and info.rows == 5 and len(info.pieces) == 2
+    assert info.counted and info.rows == 5 and len(info.partitions) == 2
     assert info.schema == {"user": "int64", "amount": "float64"}
     assert info.bytes == 5 * 16  # two 8-byte columns, counted by pandas
     plan = plan_sample(info, 3)
-    assert plan.method == "files" and [p.path for p in plan.pieces] == [info.files[0].path]
-    frame = read_piece(
-        plan.pieces[0], protocol="file", storage_options={}, fmt="csv", dtypes=info.schema, seed=0
-    )
-    assert frame.dtypes.to_dict() == {"user": np.int64, "amount": np.float64}
+    assert plan.partitions == (0,) and plan.rows == 3  # the first file, whole
+    frame = read_sample(info, plan).compute(scheduler="sync")
+    assert len(frame) == 3 and frame["user"].tolist() == [1, 2, 3]
     (tmp_path / "c.csv").write_text('user,amount\n1,"unclosed\n')
     with pytest.raises(SpecError, match=r"dataset\.path: .*c\.csv is not a readable CSV"):
         describe_dataset({"path": str(tmp_path / "c.csv")})
@@ -173,56 +182,74 @@ def test_csv_rows_are_counted_and_dtypes_agree_across_files(tmp_path):
 # -- planning and reading samples ------------------------------------------------------
 
 
-def test_row_group_plans_are_within_one_row_group_of_every_target(tmp_path):
+def test_plans_take_the_nearest_whole_partitions_of_production(tmp_path):
+    folder = write_parquet(tmp_path / "d", files=3, groups=4)
     info = describe_dataset(
-        {"path": str(write_parquet(tmp_path / "d", files=3, groups=4)), "format": "parquet"}
+        {"path": str(folder), "format": "parquet", "options": {"split_row_groups": True}}
     )
-    methods = set()
-    for wanted in range(80, 1201, 7):
+    nearest = set()
+    for wanted in range(1, 1201, 7):
         plan = plan_sample(info, wanted)
-        assert wanted <= plan.rows < wanted + 100, wanted  # within one row group
-        whole_groups = -(-wanted // 100) * 100
-        if whole_groups - wanted <= MAX_OVERSHOOT * wanted:
-            assert plan.method == "row-groups" and plan.rows == whole_groups
-            # Whole files first, in order, then row groups of the next file.
-            assert [p.number for p in plan.pieces] == list(range(len(plan.pieces)))
-            assert all(p.take is None for p in plan.pieces)
-        else:  # whole row groups would make the point far larger than its size
-            assert plan.method == "seeded-rows" and plan.rows == wanted
-        assert plan.bytes == sum(p.bytes for p in plan.pieces)
-        methods.add(plan.method)
-    assert methods == {"row-groups", "seeded-rows"}
+        assert plan.rows % 100 == 0 and plan.partitions == tuple(range(plan.rows // 100))
+        # No whole-partition count comes nearer the rows wanted, in ratio.
+        best = min(abs(np.log(k * 100 / wanted)) for k in range(1, 13))
+        assert abs(np.log(plan.rows / wanted)) == pytest.approx(best), wanted
+        assert plan.rows_per_partition == 100 and plan.method == "partitions"
+        assert plan.nearest == (abs(plan.rows - wanted) > MAX_OVERSHOOT * wanted)
+        assert plan.bytes == sum(p.bytes for p in info.partitions[: len(plan.partitions)])
+        nearest.add(plan.nearest)
+    assert nearest == {True, False}  # 1 row wanted reads a whole partition of 100
     assert rows_wanted(info, 0.25) == 300 and plan_sample(info, 300).rows == 300
+    assert plan_sample(info, 300).size(info) == 0.25
 
 
-def test_coarse_pieces_get_a_seeded_row_sample_that_is_deterministic(tmp_path):
-    info = describe_dataset(
-        {"path": str(write_parquet(tmp_path / "one", files=1, groups=1)), "format": "parquet"}
-    )
-    plan = plan_sample(info, 37)
-    assert plan.method == "seeded-rows" and plan.rows == 37
-    assert [p.take for p in plan.pieces] == [37]
+def test_sizes_that_read_the_same_partitions_are_refused_before_any_cluster(tmp_path):
+    folder = write_parquet(tmp_path / "d", files=3, groups=4)
+    info = describe_dataset({"path": str(folder), "format": "parquet"})  # a file each
+    assert [p.rows for p in info.partitions] == [400, 400, 400]
+    with pytest.raises(SpecError, match=r"sizes\[1\]: 0.2 reads the same 1 whole partition") as e:
+        plan_samples(info, [0.1, 0.2, 0.6])
+    assert "split_row_groups" in str(e.value)
+    plans = plan_samples(info, [0.3, 0.6, 1.0])
+    assert [len(p.partitions) for p in plans] == [1, 2, 3]
+    assert plans[0].nearest is False and plans[0].size(info) == pytest.approx(1 / 3)
 
-    def rows(plan):
-        frames = [
-            read_piece(
-                p, protocol="file", storage_options={}, fmt="parquet", dtypes={}, seed=plan.seed
-            )
-            for p in plan.pieces
-        ]
-        return pd.concat(frames)["id"].tolist()
 
-    first = rows(plan)
-    assert len(first) == 37 == len(set(first)) and first == sorted(first)
-    assert rows(plan_sample(info, 37)) == first  # same seed, same rows
-    assert rows(plan_sample(info, 37, seed=1)) != first
-
-    many = describe_dataset(
-        {"path": str(write_parquet(tmp_path / "many", files=2, groups=4)), "format": "parquet"}
-    )
-    spread = plan_sample(many, 30)  # a tenth of one row group: whole groups would overshoot
-    assert spread.method == "seeded-rows" and sum(p.take for p in spread.pieces) == 30
-    assert spread == plan_sample(many, 30)
+def test_a_sample_is_production_in_miniature(tmp_path):
+    """Production's reader and options: its dtypes (pyarrow strings, unknown categories)
+    and its rows per partition, only fewer partitions."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for f in range(4):
+        n = 600
+        table = pa.table(
+            {
+                "item": pa.array([f"sku-{i}" for i in rng.integers(0, 50, n)]),
+                "country": pa.DictionaryArray.from_arrays(
+                    pa.array(rng.integers(0, 3, n), pa.int32()), pa.array(["DE", "FR", "JP"])
+                ),
+                "ts": pa.array(np.arange(n).astype("datetime64[s]")),
+                "amount": rng.random(n),
+            }
+        )
+        pq.write_table(table, folder / f"part-{f}.parquet", row_group_size=200)
+    for options in ({}, {"split_row_groups": True}):
+        dataset = DatasetSpec(path=str(folder / "*.parquet"), options=options)
+        info = describe_dataset(dataset)
+        production = production_frame(dataset)
+        whole = production.map_partitions(len).compute(scheduler="sync").tolist()
+        assert [p.rows for p in info.partitions] == whole, options
+        plan = plan_sample(info, rows_wanted(info, 0.25))
+        sample = read_sample(info, plan)
+        assert sample.npartitions == len(plan.partitions) < production.npartitions
+        lengths = sample.map_partitions(len).compute(scheduler="sync").tolist()
+        assert lengths == whole[: len(lengths)] and plan.rows == sum(lengths)
+        computed = sample.compute(scheduler="sync")
+        assert computed.dtypes.astype(str).to_dict() == production.dtypes.astype(str).to_dict()
+        first = production.partitions[0].compute(scheduler="sync")
+        assert computed.dtypes.to_dict() == first.dtypes.to_dict()
+        assert str(computed["item"].dtype) in ("string", "string[pyarrow]")  # as production
 
 
 def test_sizes_beyond_the_dataset_and_other_datasets_are_refused(tmp_path):

@@ -17,7 +17,12 @@ and the median output bytes of that prefix's tasks, fitted on log-log medians ac
 the traced sizes (at least two). A prefix the traces never saw (a deeper reduction
 level, say) takes the law of the prefix it is named after when there is one
 (``sum-aggregate`` -> ``sum``), else the median law of all prefixes; ``LawSet.guessed``
-lists them so the output can say so. Pure: plain mappings in, a ``SimGraph`` out.
+lists them so the output can say so. A graph built at another size can hold prefixes
+the traces never saw at all (a groupby that becomes a shuffle past some partition
+count, tasks that Dask fused at the traced sizes and no longer fuses): there the work
+is conserved instead. The traces' total task seconds follow their own power law in the
+size (``LawSet.total``), and the tasks of unseen prefixes share what that total leaves
+beyond the known prefixes' tasks. Pure: plain mappings in, a ``SimGraph`` out.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ class LawSet:
     laws: Mapping[str, PrefixLaw]
     sizes: tuple[float, ...]
     guessed: set[str] = field(default_factory=set)
+    total: PrefixLaw | None = None  # the sum of a run's task seconds, against the size
 
     def law(self, prefix: str) -> PrefixLaw:
         if prefix in self.laws:
@@ -80,9 +86,11 @@ def fit_prefix_laws(traces_by_size: Mapping[float, Sequence[Any]]) -> LawSet:
     """Per-prefix power laws from TaskTraces grouped by size (two sizes or more)."""
     seconds: dict[str, dict[float, list[float]]] = {}
     nbytes: dict[str, dict[float, list[float]]] = {}
+    totals: dict[float, list[float]] = {}
     for size, traces in traces_by_size.items():
         for trace in traces:
             tasks = trace.tasks.dropna(subset=["start", "stop"])
+            totals.setdefault(size, []).append(float((tasks["stop"] - tasks["start"]).sum()))
             for prefix, rows in tasks.groupby("prefix"):
                 seconds.setdefault(prefix, {}).setdefault(size, []).extend(
                     (rows["stop"] - rows["start"]).tolist()
@@ -100,7 +108,9 @@ def fit_prefix_laws(traces_by_size: Mapping[float, Sequence[Any]]) -> LawSet:
         laws[prefix] = PrefixLaw(sa, sb, ba, bb, len(by_size))
     if not laws:
         raise ValueError("per-prefix laws need traces at two sizes or more")
-    return LawSet(laws=laws, sizes=tuple(sorted(traces_by_size)))
+    ta, tb = _power_law(totals)
+    total = PrefixLaw(ta, tb, 0.0, 0.0, len(totals))
+    return LawSet(laws=laws, sizes=tuple(sorted(traces_by_size)), total=total)
 
 
 def _power_law(by_size: Mapping[float, list[float]]) -> tuple[float, float]:
@@ -128,16 +138,18 @@ def graph_at_size(
     ``inputs`` are the keys persisted before the timer), timed by ``laws``."""
     keys = sorted(dependencies, key=lambda k: (priorities[k], k))
     index = {k: i for i, k in enumerate(keys)}
+    unseen_s = _unseen_share(keys, prefixes, inputs, laws, size)
     tasks = []
     for k in keys:
         law = laws.law(prefixes[k])
         held = k in inputs
+        seconds = unseen_s if prefixes[k] not in laws.laws and unseen_s is not None else None
         tasks.append(
             SimTask(
                 key=k,
                 group=(groups or {}).get(k, prefixes[k]),
                 prefix=prefixes[k],
-                duration_s=0.0 if held else law.duration(size),
+                duration_s=0.0 if held else (law.duration(size) if seconds is None else seconds),
                 output_bytes=law.nbytes(size),
                 dependencies=() if held else tuple(sorted({index[d] for d in dependencies[k]})),
                 priority=tuple(priorities[k]),
@@ -145,6 +157,27 @@ def graph_at_size(
             )
         )
     return SimGraph(tuple(tasks)).spread_inputs(n_workers)
+
+
+def _unseen_share(
+    keys: Sequence[str],
+    prefixes: Mapping[str, str],
+    inputs: set[str],
+    laws: LawSet,
+    size: float,
+) -> float | None:
+    """Seconds for each task of a prefix no trace saw: the traces' total at ``size`` less
+    the known prefixes' tasks, shared evenly (None when every prefix was seen, or there
+    is no total). Never below the smallest known median task: a task still costs."""
+    if laws.total is None:
+        return None
+    run = [k for k in keys if k not in inputs]
+    unseen = [k for k in run if prefixes[k] not in laws.laws]
+    if not unseen:
+        return None
+    known = sum(laws.laws[prefixes[k]].duration(size) for k in run if prefixes[k] in laws.laws)
+    floor = min(law.duration(size) for law in laws.laws.values())
+    return max((laws.total.duration(size) - known) / len(unseen), floor)
 
 
 def scale_graph(

@@ -45,6 +45,8 @@ from scaling_lib.spec.datasets import (
     production_frame,
 )
 from scaling_lib.workloads.base import WorkDone, Workload
+from scaling_lib.workloads.capture import capture_graph
+from scaling_lib.workloads.graph_at import GraphAtSize, stand_in_frame
 from scaling_lib.workloads.registry import FunctionWorkload, as_work_done
 
 __all__ = [
@@ -63,6 +65,7 @@ DATASET_FIELDS = (
     "dataset_rows",
     "dataset_bytes",
     "dataset_partitions",
+    "dataset_options",
     "sample_rows",
     "sample_bytes",
     "sample_method",
@@ -149,6 +152,7 @@ class DatasetWorkload(Workload):
             "dataset_rows": self.info.rows,
             "dataset_bytes": self.info.bytes,
             "dataset_partitions": len(self.info.partitions),
+            "dataset_options": dict(self.dataset.options) or None,
             "sample_rows": plan.rows,
             "sample_bytes": plan.bytes,
             "sample_method": plan.method,
@@ -161,6 +165,18 @@ class DatasetWorkload(Workload):
 
     def input_bytes(self, size: float, params: Mapping[str, Any]) -> int | None:
         return self.plan(size).bytes
+
+    def task_graph(self, size: float, params: Mapping[str, Any]) -> GraphAtSize:
+        """The graph the function submits over the sample at ``size`` (the full dataset at
+        1.0), captured without reading or computing anything (``capture.capture_graph``;
+        GraphNotCaptured where the function needs computed values)."""
+        sample = read_sample(self.info, self.plan(size))
+        inputs: tuple[Any, ...] = ()
+        if self.dataset.read == "untimed":  # persisted before the timer, as measured
+            sample = stand_in_frame(sample)
+            inputs = (sample,)
+        graph = capture_graph(self.fn, sample, {**self.defaults, **params})
+        return GraphAtSize(result=graph, inputs=inputs)
 
     def prepare(self, client: Any, size: float, params: Mapping[str, Any]) -> Any:
         from distributed import wait

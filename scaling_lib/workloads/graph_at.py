@@ -19,6 +19,7 @@ priorities (``dask.order``), prefix and group.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,14 @@ def graph_parts(graph: GraphAtSize) -> dict[str, Any]:
     from dask.utils import key_split
 
     result = graph.result
-    if not hasattr(result, "expr"):
+    if isinstance(result, Mapping):  # a graph captured as submitted (``capture``)
+        dsk = dict(result)
+    elif not hasattr(result, "expr"):
         # Arrays: optimised as ``compute`` would. Dataframe expressions come lowered
         # by their ``task_graph`` (see ``DataFrameWorkload.task_graph``).
         (result,) = dask.optimize(result)
-    dsk = dict(result.__dask_graph__())
+    if not isinstance(result, Mapping):
+        dsk = dict(result.__dask_graph__())
     deps, _ = get_deps(dsk)
     order = dask.order.order(dsk)
     inputs = {k for coll in graph.inputs for k in flatten(coll.__dask_keys__())}

@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/autoscale.py
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/simulate_speed.py
+	$(BIN)/python benchmarks/pipelines.py
 
 # On a machine with an NVIDIA GPU (CUDA 12 driver): the gpu extra, the GPU tests, a
 # small CPU-vs-GPU array study with its comparison and recommendation, and an XGBoost

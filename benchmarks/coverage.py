@@ -1,6 +1,7 @@
 """Do the forecast intervals mean what they say? Coverage of the 90% interval.
 
-    python benchmarks/coverage.py [--draws 240] [--real] [--results DIR] [--repeats 3]
+    python benchmarks/coverage.py [--draws 240] [--real] [--simulated [--quick]]
+                                  [--results DIR] [--repeats 3]
 
 (a) Planted laws (benchmarks/planted_laws.py): for each draw, the measured grid
 (sizes s..8s on 1 and 2 workers, 3 noisy repeats) is fitted by `fit_time_model`, and
@@ -12,6 +13,14 @@ relative width ((high - low) / central) overall, per law, per size and per worke
 through `benchmarks/prediction.py`'s studies (sizes s..8s and 32s on 1 and 2 workers;
 a --results store already holding them is reused). Fit on s..4s and check every run at
 8s and 32s; fit on s..8s and check every run at 32s.
+
+(c) With --simulated: the intervals of simulated options (``recommend`` beyond the measured
+workers, ``analysis.option_cost.simulated``), on the four sleep graphs of
+benchmarks/sim_graphs.py (their tasks sleep, so 4-8 workers run truly in parallel on 2
+cores). Measured on 1 and 2 workers at s/4, s/2 and s (traced), the time model fitted and
+the graph simulated as `scaling-lib recommend` does; every run at s and 2s on 4 and 8
+workers is a truth. Beside it, the replays' range alone (what an option showed before).
+--quick: two graphs, 1 repeat, 4 workers only.
 
 Target: coverage within 85-97% on each, at 90% nominal.
 """
@@ -117,6 +126,74 @@ def real(results: str, repeats: int) -> Tally:
     return tally
 
 
+def simulated(results: str, repeats: int, quick: bool) -> tuple[Tally, Tally]:
+    """(c): the combined interval of simulated options, and the replays' range alone."""
+    import warnings
+
+    from measure_sim_graphs import GRAPHS
+
+    from scaling_lib.analysis.offers import Instance
+    from scaling_lib.analysis.option_cost import simulated as simulated_option
+    from scaling_lib.run.sweep import run_study
+    from scaling_lib.simulate.study_recommendation import DRAWS
+    from scaling_lib.simulate.what_if import WhatIfModel
+    from scaling_lib.store.records import ResultsStore
+
+    combined, replays = Tally(), Tally()
+    store = ResultsStore(results)
+    graphs = ["sleep-tree", "sleep-stragglers"] if quick else list(GRAPHS)
+    targets = (4,) if quick else (4, 8)
+    repeats = 1 if quick else repeats
+    for graph in graphs:
+        path, top, params = GRAPHS[graph]
+        top = int(top)
+        base = {
+            "workload": path,
+            "params": dict(params),
+            "threads_per_worker": 1,
+            "memory_limit": "1GiB",
+            "repeats": repeats,
+            "warmup": 1,
+            "baseline": False,
+            "calibrate": False,
+        }
+        train, truth = f"cov-{graph}", f"cov-{graph}-truth"
+        with warnings.catch_warnings():  # more workers than cores is the point here
+            warnings.filterwarnings("ignore", message=".*oversubscribed.*")
+            run_study(
+                dict(base, study=train, sizes=[top // 4, top // 2, top], workers=[1, 2]),
+                results=results,
+                progress=False,
+            )
+            run_study(
+                dict(base, study=truth, sizes=[top, 2 * top], workers=list(targets), trace=False),
+                results=results,
+                progress=False,
+            )
+        model = fit_time_model(store.load_study(train), draws=DRAWS)
+        held = store.load_study(truth)
+        held = held[held["status"] == "ok"]
+        for size in (top, 2 * top):
+            sim = WhatIfModel(train, store, size=size)
+            for workers in targets:
+                fitted = model.predict(float(size), workers)
+                inst = Instance("host", vcpus=workers, memory_gib=64, on_demand_hour=1.0,
+                                committed_hour=1.0)  # fmt: skip
+                pred = simulated_option(sim, fitted, inst, 1, workers)
+                at = sim.at(workers)
+                runs = held[(held["size"] == size) & (held["n_workers"] == workers)]
+                for truth_s in runs["wall_s"]:
+                    labels = [
+                        "all",
+                        f"graph: {graph}",
+                        f"size: {'s (measured)' if size == top else '2s'}",
+                        f"workers: {workers}",
+                    ]
+                    combined.add(labels, pred.low, pred.high, pred.seconds, float(truth_s))
+                    replays.add(labels, at.low, at.high, at.wall_s, float(truth_s))
+    return combined, replays
+
+
 def verdict(name: str, tally: Tally) -> str:
     cov = tally.coverage("all")
     ok = TARGET[0] <= cov <= TARGET[1]
@@ -134,6 +211,8 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="also held-out real runs")
     parser.add_argument("--results", help="results store for --real (default: temporary)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per point, --real")
+    parser.add_argument("--simulated", action="store_true", help="also simulated options")
+    parser.add_argument("--quick", action="store_true", help="--simulated: 2 graphs, 1 repeat")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -145,6 +224,13 @@ def main() -> None:
         results = args.results or tempfile.mkdtemp(prefix="scaling-lib-coverage-")
         tallies["held-out real runs"] = real(results, args.repeats)
         tallies["held-out real runs"].print(f"(b) held-out real runs (results in {results})")
+    if args.simulated:
+        results = args.results or tempfile.mkdtemp(prefix="scaling-lib-coverage-")
+        combined, alone = simulated(results, args.repeats, args.quick)
+        tallies["simulated options"] = combined
+        tallies["replays' range alone"] = alone
+        combined.print(f"(c) simulated options, held-out runs (results in {results})")
+        alone.print("(c) the replays' range alone, same checks")
     print()
     for name, tally in tallies.items():
         print(verdict(name, tally))

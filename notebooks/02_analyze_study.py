@@ -72,7 +72,8 @@ nv.findings(analysis["diagnosis"])
 
 # %%
 nv.recommendation(
-    df,
+    store,
+    study,
     size=target_size or 8 * float(df["size"].max()),
     deadline_s=deadline or None,
     budget=budget or None,

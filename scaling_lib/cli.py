@@ -235,7 +235,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if not args.json and "targets" in result["simulation"]:
         from scaling_lib.present.what_if import what_if_text
 
-        text += "\n\nWhat-if (the measured task graph replayed on more workers)\n"
+        text += "\n\nWhat-if (the task graph simulated on more workers)\n"
         text += what_if_text(result["simulation"])
     elif not args.json:
         text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
@@ -244,53 +244,56 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _simulation_section(store, study: str, df) -> dict:
-    """``analyze``'s simulation: the traced graph at 2-64 workers, or why there is none."""
+    """``analyze``'s simulation: the traced graph at 2-64 workers, or why there is none;
+    a dataset study's at the full dataset (the graph its function builds there)."""
+    from scaling_lib.analysis.dataset_target import full_dataset_target
     from scaling_lib.errors import AnalysisError, StoreError
     from scaling_lib.simulate.what_if import what_if_study
 
     # Dask runs only: a baseline record's worker count is 0.
     measured = {int(p) for p in df.get("n_workers", ()) if p == p and p >= 1}
     targets = sorted(measured | {2, 4, 8, 16, 32, 64})
+    target = full_dataset_target(df)
     try:
-        return what_if_study(study, store, workers=targets).to_dict()
+        size = None if target is None else target.size
+        return what_if_study(study, store, workers=targets, size=size).to_dict()
     except (StoreError, AnalysisError) as exc:
         return {"unavailable": str(exc)}
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from scaling_lib.analysis.catalog import load_catalog, only_providers
-    from scaling_lib.analysis.recommend import recommend
     from scaling_lib.analysis.report import recommendation_dict
     from scaling_lib.errors import SpecError
     from scaling_lib.present.analysis import recommendation_text
+    from scaling_lib.simulate.study_recommendation import study_recommendation
 
     for name in ("size", "deadline", "budget", "core_speed"):
         value = getattr(args, name)
         if value is not None and not value > 0:
             raise SpecError(f"--{name.replace('_', '-')}", f"must be positive, got {value:g}")
-    import pandas as pd
-
-    df = pd.concat([_study_frame(args.results, s)[1] for s in args.study], ignore_index=True)
-    size = args.size
-    if size is None:  # a dataset study targets its full dataset; recommend() says so
-        from scaling_lib.analysis.dataset_target import full_dataset_target
-
-        target = full_dataset_target(df)
-        if target is None:
-            raise SpecError("--size", "is required: this study sampled no dataset to default to")
-        size = target.size
     if not 0 < args.utilisation <= 1:
         raise SpecError("--utilisation", f"must be in (0, 1], got {args.utilisation:g}")
-    rec = recommend(
-        df,
-        only_providers(load_catalog(args.catalog), args.provider),
+    if args.size is None:  # a dataset study targets its full dataset; the result says so
+        import pandas as pd
+
+        from scaling_lib.analysis.dataset_target import full_dataset_target
+
+        df = pd.concat([_study_frame(args.results, s)[1] for s in args.study], ignore_index=True)
+        if full_dataset_target(df) is None:
+            raise SpecError("--size", "is required: this study sampled no dataset to default to")
+    # The one recommendation the notebook and the dashboard show too (the first study's
+    # traces simulated beyond the measured workers, where it has them).
+    rec = study_recommendation(
+        args.results,
+        args.study,
         size=args.size,
         deadline_s=args.deadline,
         budget=args.budget,
         pricing=args.pricing,
         utilisation=args.utilisation,
         core_speed=args.core_speed,
-        simulator=_replayer(args.results, args.study[0], size),
+        provider=args.provider,
+        catalog=args.catalog,
     )
     result = recommendation_dict(rec)
     text = recommendation_text(result, args.top)
@@ -341,20 +344,6 @@ def _rate(text: str) -> float:
     if not value > 0:
         raise SpecError("--bandwidth", f"must be positive, got {text!r}")
     return float(value)
-
-
-def _replayer(results: str, study: str, size: float):
-    """The study's traced graph at ``size`` for ``recommend``, or None (said on stderr)."""
-    from scaling_lib.errors import AnalysisError, StoreError
-    from scaling_lib.simulate.what_if import WhatIfModel
-
-    try:
-        return WhatIfModel(study, results, size=size)
-    except (StoreError, AnalysisError) as exc:
-        print(
-            f"scaling-lib: note: no simulation beyond the measured workers: {exc}", file=sys.stderr
-        )
-        return None
 
 
 def _cmd_autoscale(args: argparse.Namespace) -> int:
@@ -423,7 +412,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from scaling_lib.present.records import human_summary, summarize_study
+    from scaling_lib.present.records import human_summary, off_trend_lines, summarize_study
 
     table = summarize_study(args.results, args.study)
     if args.json:
@@ -431,6 +420,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     else:
         print(f"study {args.study} ({args.results}): medians over repeats")
         print(human_summary(table).to_string(index=False))
+        if off := off_trend_lines(table):
+            print("\nOff the trend (cost per unit of work against its neighbours):")
+            print("\n".join(f"  {line}" for line in off))
     return 0
 
 

@@ -6,6 +6,7 @@ Usage::
     target.size, target.label             # 1.0 (fractions) or the rows; "full dataset (N rows)"
     forecast = full_dataset_forecast(df, fit_time_model(df))
     forecast["predictions"][0]["seconds"], forecast["predictions"][0]["low"]
+    forecast["read"]      # per worker count at the largest size: the read's share of the job
 
 A study of a user's dataset measures samples of it; its records carry the dataset's
 full rows and in-memory bytes (``dataset_rows``, ``dataset_bytes``), so ``analyze``
@@ -22,7 +23,7 @@ import pandas as pd
 from scaling_lib.analysis.predict import TimeModel
 from scaling_lib.analysis.scaling import dask_runs
 
-__all__ = ["DatasetTarget", "full_dataset_forecast", "full_dataset_target"]
+__all__ = ["DatasetTarget", "full_dataset_forecast", "full_dataset_target", "read_share"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def full_dataset_forecast(df: pd.DataFrame, model: TimeModel) -> dict[str, Any] 
         "size_unit": target.size_unit,
         "rows": target.rows,
         "bytes": target.bytes,
+        "read": read_share(df),
         "predictions": [
             {
                 "n_workers": p.n_workers,
@@ -87,3 +89,37 @@ def full_dataset_forecast(df: pd.DataFrame, model: TimeModel) -> dict[str, Any] 
             for p in predictions
         ],
     }
+
+
+def read_share(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """At the largest measured size, per worker count: the read alone (``read_s``,
+    measured once per point) beside the job's wall time and its compute and transfer
+    seconds (medians over repeats). Empty for records without ``read_s``."""
+    runs = dask_runs(df)
+    if "read_s" not in runs or runs["read_s"].isna().all():
+        return []
+    runs = runs[runs["read_s"].notna()]
+    largest = runs[runs["size"] == runs["size"].max()]
+    out = []
+    for p, g in sorted(largest.groupby("n_workers")):
+        wall = float(g["wall_s"].median())
+        read = float(g["read_s"].median())
+        out.append(
+            {
+                "size": float(g["size"].iloc[0]),
+                "n_workers": int(p),
+                "timed": str(g["read"].iloc[0]) == "timed" if "read" in g else False,
+                "read_s": read,
+                "wall_s": wall,
+                "share": read / wall if wall > 0 else None,
+                "compute_s": _median(g, "compute_s"),
+                "transfer_s": _median(g, "transfer_s"),
+            }
+        )
+    return out
+
+
+def _median(g: pd.DataFrame, column: str) -> float | None:
+    if column not in g or g[column].isna().all():
+        return None
+    return float(g[column].median())

@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 from scaling_lib.units import fmt_number, fmt_seconds
 
-__all__ = ["WIDE", "Target", "WidthParts", "too_wide"]
+__all__ = ["WIDE", "Target", "WidthParts", "reason_of", "too_wide", "wide_sentence"]
 
 WIDE = 3.0  # high / low past which a 90% interval is too wide to act on
+_MOST = "most of the width is "
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,21 @@ def too_wide(low: float, high: float, parts: WidthParts, target: Target, level: 
     """The sentence for an interval wider than ``WIDE`` (high/low), '' otherwise."""
     if not (low > 0 and math.isfinite(high)) or high / low <= WIDE:
         return "" if low > 0 else _zero_low(high, level)
-    ratio = high / low
     largest = max(vars(parts).items(), key=lambda kv: kv[1])[0]
+    return wide_sentence(low, high, level, _ADVICE[largest](target))
+
+
+def wide_sentence(low: float, high: float, level: float, reason: str) -> str:
+    """The too-wide sentence for ``low`` to ``high``, its width put down to ``reason``."""
     return (
-        f"the {level:.0%} interval spans {fmt_number(ratio)}x ({fmt_seconds(low)} to "
-        f"{fmt_seconds(high)}): these points cannot forecast this target; most of the width "
-        f"is {_ADVICE[largest](target)}"
+        f"the {level:.0%} interval spans {fmt_number(high / low)}x ({fmt_seconds(low)} to "
+        f"{fmt_seconds(high)}): these points cannot forecast this target; {_MOST}{reason}"
     )
+
+
+def reason_of(sentence: str) -> str:
+    """What a too-wide sentence puts the width down to, with its advice ('' if none)."""
+    return sentence.partition(_MOST)[2]
 
 
 def _zero_low(high: float, level: float) -> str:

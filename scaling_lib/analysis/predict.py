@@ -27,6 +27,7 @@ from scaling_lib.analysis.fit import fit_ernest
 from scaling_lib.analysis.fit_two import TwoParameterModel, fit_two_parameter, nested_cv_error
 from scaling_lib.analysis.interval import LEVEL, IntervalSpread, interval_spread
 from scaling_lib.analysis.narrowing import Target, WidthParts, too_wide
+from scaling_lib.analysis.off_trend import OffTrendPoint, off_trend_points, without_left_out
 from scaling_lib.analysis.scaling import NOISY_CV, dask_runs, point_table
 from scaling_lib.errors import AnalysisError
 from scaling_lib.units import fmt_number
@@ -65,6 +66,7 @@ class TimeModel:
     max_cv: float
     draws: int = 200
     excluded: str = ""  # runs left out of the fit, and why (see fit_time_model)
+    off_trend: tuple[OffTrendPoint, ...] = ()  # points off their neighbours' trend, kept or not
 
     def refit(self, rows: np.ndarray, seconds: np.ndarray):
         """The chosen form fitted to these runs with these times: ``(n, p) -> s``."""
@@ -295,14 +297,20 @@ OVERSUBSCRIBED_CPU_SHARE = 0.5  # an oversubscribed run computing this much was 
 def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200) -> TimeModel:
     """Fit T(n, p) to a study's successful Dask runs (see ``fit_two_parameter``).
 
+    Points whose cost per unit of work departs from their neighbours' beyond the run
+    noise are in ``off_trend``; those off because of their partition layout or a warm-up
+    are left out (``off_trend.off_trend_points`` decides, so every surface agrees).
     Runs with more threads than the host has cores that spent over half their thread
-    time on the CPU measured contention, not scaling: they are left out (``excluded``
-    says so) while the others still give 4 points. Oversubscribed runs of tasks that
-    wait (I/O, sleeps, GIL-free waits) stay: for them extra workers are real."""
+    time on the CPU measured contention, not scaling: they are left out too while the
+    others still give 4 points. Oversubscribed runs of tasks that wait (I/O, sleeps,
+    GIL-free waits) stay: for them extra workers are real. ``excluded`` names all of them."""
     runs = dask_runs(df).reset_index(drop=True)
     if runs.empty:
         raise AnalysisError("no successful Dask runs to model")
-    runs, excluded = _without_contended(runs)
+    off_trend = tuple(off_trend_points(runs))
+    runs, off = without_left_out(runs, list(off_trend))
+    runs, contended = _without_contended(runs)
+    excluded = "; ".join(part for part in (off, contended) if part)
     n = runs["size"].to_numpy(float)
     p = runs["n_workers"].to_numpy(float)
     t = runs[metric].to_numpy(float)
@@ -321,6 +329,7 @@ def fit_time_model(df: pd.DataFrame, *, metric: str = "wall_s", draws: int = 200
         max_cv=float(table["cv"].max()) if len(table) else 0.0,
         draws=draws,
         excluded=excluded,
+        off_trend=off_trend,
     )
 
 

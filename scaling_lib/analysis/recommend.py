@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -68,15 +69,19 @@ def recommend(
     draws: int = 100,
     model: TimeModel | None = None,
     simulator: Any = None,
+    fitted: Mapping[str, TimeModel] | None = None,
 ) -> Recommendation:
     """Rank instance options for one run at ``size`` (see the module docstring); for a
     dataset study ``size`` defaults to the full dataset (``Recommendation.target`` says so).
 
-    ``model`` reuses a time model already fitted to these records (the dashboard's).
+    ``model`` reuses a time model already fitted to these records; ``fitted`` one per
+    backend (``"cpu"``, ``"gpu"``), each fitted to the records of that backend with
+    ``draws`` (``simulate.study_recommendation`` keeps them between calls).
     ``simulator`` (a ``what_if.WhatIfModel`` at ``size``, or anything with
     ``.at(workers, bandwidth_Bps) -> WhatIf`` and ``.method``) times the CPU options
     beyond the most workers measured: the measured task graph replayed on that many
-    workers, each instance's network shared by its workers. Inside the measured range
+    workers, each instance's network shared by its workers, its interval widened by the
+    fitted model's error there (``option_cost.simulated``). Inside the measured range
     the fitted law stays.
     """
     if pricing not in ("on_demand", "committed", "spot"):
@@ -114,7 +119,9 @@ def recommend(
     scheduler_hour = min(scheduler_by_provider.values(), default=0.0)
     models = {}
     for kind in kinds:
-        if model is not None and len(kinds) == 1:
+        if fitted is not None and kind in fitted:
+            models[kind] = fitted[kind]
+        elif model is not None and len(kinds) == 1:
             models[kind] = model
         else:
             try:
@@ -255,7 +262,12 @@ def recommend(
             f"beyond {most_measured} workers (the most measured) CPU times come from the "
             f"simulation ({simulator.method}), each instance's baseline network shared by "
             "its workers (the measured network between workers of one instance); within "
-            "that range, from the fitted law"
+            "that range, from the fitted law. A simulated interval is the replays' range "
+            "and the fitted model's interval there, each side's log half-widths added in "
+            "quadrature: the simulation's spread and the model's error (noise, size and "
+            "worker extrapolation), never narrower than either; beyond the largest "
+            "measured size, where the simulated graph is extrapolated too, it also spans "
+            "the fitted interval"
             if simulator is not None
             else "network between instances is assumed no slower than between this host's "
             "workers; multi-node runs may pay more for communication than measured here "

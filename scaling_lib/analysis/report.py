@@ -12,10 +12,13 @@ Keys of ``analyze_study`` (schema ``analysis/1``): ``schema``, ``study``, ``runs
 ``statuses``, ``strong_scaling`` (rows), ``weak_scaling`` (rows, with the ``basis``
 they pair on), ``laws`` (per size: Amdahl, USL where identified, else why in ``note``,
 and ``implied_serial_fraction``), ``gustafson_serial_fraction``, ``data_scaling`` (per
-worker count: time and memory models, out-of-memory size, ``regime_change``),
-``time_model`` (T(n, p), its CV error, the candidates it beat, ``interval`` with each
-term's rate and source, ``excluded``), ``worker_memory`` (the per-worker peak model and
-its check at every measured point), ``diagnosis`` (findings ranked by ``seconds_lost``,
+worker count: time and memory models, out-of-memory size, ``regime_change``, the
+``left_out_sizes`` of the time law), ``off_trend`` (points whose cost per unit of work
+departs from their neighbours', each with its ``ratio``, ``cause``, ``evidence``, whether
+the time model ``left_out`` it, and ``text``: see ``off_trend``), ``time_model`` (T(n, p),
+its CV error, the candidates it beat, ``interval`` with each term's rate and source,
+``excluded``), ``worker_memory`` (the per-worker peak model and its check at every
+measured point), ``diagnosis`` (findings ranked by ``seconds_lost``,
 with ``lost_how`` and ``kind``), ``roofline`` (rows, or empty),
 ``host_limits``, for AI workloads ``strategies``, ``precision`` and ``serving``
 (rows, or empty: see ``ai_workloads``), and ``full_dataset``: for a study of a user's
@@ -37,6 +40,7 @@ from scaling_lib.analysis.ai_workloads import latency_table, precision_table, st
 from scaling_lib.analysis.bottlenecks import diagnose
 from scaling_lib.analysis.dataset_target import full_dataset_forecast
 from scaling_lib.analysis.memory import fit_worker_memory
+from scaling_lib.analysis.off_trend import off_trend_points
 from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.recommend import Recommendation
 from scaling_lib.analysis.roofline import roofline
@@ -66,6 +70,7 @@ def analyze_study(df: pd.DataFrame, host_limits: Mapping[str, Any] | None = None
         "laws": [],
         "gustafson_serial_fraction": None,
         "data_scaling": [],
+        "off_trend": [],
         "time_model": None,
         "worker_memory": None,
         "diagnosis": [dataclasses.asdict(f) for f in diagnose(df)],
@@ -104,6 +109,9 @@ def analyze_study(df: pd.DataFrame, host_limits: Mapping[str, Any] | None = None
             }
         )
     out["gustafson_serial_fraction"] = gustafson_fraction(df)
+    out["off_trend"] = [
+        {**dataclasses.asdict(p), "text": p.text} for p in off_trend_points(dask_runs(df))
+    ]
     for d in data_scaling(df):
         out["data_scaling"].append(
             {
@@ -115,6 +123,7 @@ def analyze_study(df: pd.DataFrame, host_limits: Mapping[str, Any] | None = None
                 "oom_size": d.oom_size,
                 "sizes": list(d.sizes),
                 "noisy_points": d.noisy_points,
+                "left_out_sizes": list(d.left_out),
                 "regime_change": None
                 if d.regime_change is None
                 else {

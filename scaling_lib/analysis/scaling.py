@@ -204,25 +204,38 @@ class DataScaling:
     noisy_points: int
     # time following one law up to a size and another after it (5+ sizes to tell)
     regime_change: SegmentedModel | None = None
+    # sizes the time law was fitted without: off their neighbours' trend (off_trend)
+    left_out: tuple[float, ...] = ()
 
 
 def data_scaling(df: pd.DataFrame) -> list[DataScaling]:
-    """Per worker count: time(n) and peak-memory(n) models, and the out-of-memory size."""
+    """Per worker count: time(n) and peak-memory(n) models, and the out-of-memory size.
+    The time law leaves out the points the time model T(n, p) leaves out (``off_trend``)
+    while 2 sizes remain."""
+    # off_trend takes its fallback noise from here: imported when called, not at import
+    from scaling_lib.analysis.off_trend import off_trend_points, without_left_out
+
     runs = dask_runs(df)
+    timed, _ = without_left_out(runs, off_trend_points(runs))
     out = []
     for workers, g in runs.groupby("n_workers"):
         sizes = tuple(sorted(g["size"].unique()))
+        t = timed[timed["n_workers"] == workers]
+        t = t if t["size"].nunique() >= 2 else g
+        left_out = tuple(s for s in sizes if s not in set(t["size"]))
         time_model = memory_model = None
         if len(sizes) >= 2:
-            time_model = fit_pmnf(g["size"], g["wall_s"])
+            time_model = fit_pmnf(t["size"], t["wall_s"])
             memory_model = fit_pmnf(g["size"], g["peak_memory_bytes"])
         limit = g["memory_limit_bytes"].dropna()
         limit = float(limit.iloc[0]) if len(limit) else None
         oom = _size_reaching(memory_model, limit, max(sizes)) if memory_model and limit else None
         noisy = int((point_table(g)["cv"] > NOISY_CV).sum())
-        regime = fit_segmented(g["size"], g["wall_s"])
+        regime = fit_segmented(t["size"], t["wall_s"])
         out.append(
-            DataScaling(int(workers), time_model, memory_model, limit, oom, sizes, noisy, regime)
+            DataScaling(
+                int(workers), time_model, memory_model, limit, oom, sizes, noisy, regime, left_out
+            )
         )
     return out
 

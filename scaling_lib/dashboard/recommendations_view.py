@@ -16,12 +16,10 @@ import pandas as pd
 import panel as pn
 import param
 
-from scaling_lib.analysis.catalog import load_catalog
-from scaling_lib.analysis.predict import fit_time_model
-from scaling_lib.analysis.recommend import recommend
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.dashboard import tables
 from scaling_lib.dashboard.view_base import CANVAS, View, default_target, lazy
+from scaling_lib.simulate.study_recommendation import study_recommendation
 from scaling_lib.units import fmt_number, fmt_seconds
 
 __all__ = [
@@ -67,15 +65,17 @@ class RecommendationsView(View):
             self.target = default_target(self._records())
 
     def recommendation(self):
-        runs = self._records()
-        return recommend(
-            runs,
-            _catalog(),
+        """The one ``scaling-lib recommend`` and the notebook show for these studies
+        (``study_recommendation``, kept per records and widget values), on the
+        filtered records."""
+        return study_recommendation(
+            self.store.store,
+            list(self.store.studies),
+            records=self._records(),
             size=self.target or 1.0,
             deadline_s=self.deadline or None,
             budget=self.budget or None,
             pricing=self.pricing,
-            model=self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40)),
         )
 
     def table(self, rec=None) -> pd.DataFrame:
@@ -210,12 +210,6 @@ class RecommendationsView(View):
             yformatter=NumeralTickFormatter(format="0.[0000]"),  # 0.01, not 10^-2
             **CANVAS,
         )
-
-
-@functools.lru_cache(maxsize=1)
-def _catalog():
-    # The packaged instance catalog, parsed once per process.
-    return load_catalog()
 
 
 def _named(option) -> str:

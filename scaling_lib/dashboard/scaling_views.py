@@ -172,6 +172,12 @@ class DataScalingView(View):
         wide = model.predict(self.target, most).too_wide
         return [f"at {fmt_number(self.target)} on {most} worker(s): {wide}"] if wide else []
 
+    def off_trend(self) -> list[str]:
+        """The points whose cost per unit of work is off their neighbours' trend, with the
+        likely cause and whether the time model keeps them (``analysis.off_trend``)."""
+        model = self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40))
+        return [f"off the trend: {p.text}" for p in model.off_trend]
+
     def __panel__(self):
         slider = pn.widgets.FloatInput.from_param(self.param.target, label="Target size")
         return pn.Column(
@@ -237,6 +243,7 @@ class DataScalingView(View):
                 )
         if len(notes) == len(wide) and len(limit):
             notes.append("no out-of-memory size in sight of the fitted memory law")
+        notes += self.off_trend()
         return pn.Column(
             plot_pane(time),
             plot_pane(memory),

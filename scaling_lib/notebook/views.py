@@ -6,7 +6,7 @@ Usage (in a notebook)::
     nv.enable_plots()                    # once, before the first plot
     nv.summary_table(results, study)     # medians per point, human units
     nv.findings(analysis["diagnosis"])   # bottlenecks with their evidence, as Markdown
-    nv.recommendation(df, size=1e6, deadline_s=60)
+    nv.recommendation(results, study, size=1e6, deadline_s=60)
 
 Every function returns something Jupyter renders (a pandas ``Styler``, an
 ``IPython.display.Markdown``, or ``Views`` holding several), so cells stay one line and
@@ -184,7 +184,8 @@ def _bullets(lines: Iterable[str]) -> str:
 
 
 def time_model(analysis: Mapping) -> Any:
-    """The fitted laws and the time model T(n, p), as Markdown."""
+    """The fitted laws and the time model T(n, p), with the points off their neighbours'
+    trend (kept or left out of it), as Markdown."""
     parts = []
     tm = analysis.get("time_model") or {}
     if "model" in tm:
@@ -198,11 +199,19 @@ def time_model(analysis: Mapping) -> Any:
             parts.append(f"Checked {nested_sentence(tm)}.")
         if tm.get("doubt"):
             parts.append(f"*Doubt:* {tm['doubt']}")
+        if tm.get("excluded"):
+            parts.append(f"*Left out of the fit:* {tm['excluded']}.")
         if tm.get("alternatives"):
             kinds = ", ".join(alt["kind"] for alt in tm["alternatives"])
             parts.append(f"Not ruled out (the prediction intervals span them): {kinds}.")
     elif "error" in tm:
         parts.append(f"**No time model yet:** {tm['error']}")
+    if analysis.get("off_trend"):
+        parts += [
+            "**Points off the trend** (cost per unit of work against their neighbours, "
+            "beyond the run noise)",
+            _bullets(p["text"] for p in analysis["off_trend"]),
+        ]
     if analysis.get("laws"):
         parts += ["**Scaling laws per size**", _bullets(law_lines(analysis))]
     if analysis.get("data_scaling"):
@@ -241,26 +250,36 @@ def findings(diagnosis: Iterable, title: str = "Bottlenecks, by the time each co
 
 
 def recommendation(
-    df: pd.DataFrame,
+    results: Any,
+    study: str | list[str],
     *,
-    size: float,
+    size: float | None = None,
     deadline_s: float | None = None,
     budget: float | None = None,
     pricing: str = "on_demand",
+    records: pd.DataFrame | None = None,
     top: int = 10,
 ) -> Views:
     """The recommendation for ``size`` over the instance catalog: picks, options, caveats.
 
-    Too few points for a time model is said in words, not raised, so a batch notebook
-    on a young study still completes.
+    The one ``scaling-lib recommend`` and the dashboard show
+    (``simulate.study_recommendation``): the study's traced graph simulated beyond the
+    measured workers. ``results`` is the store (or its path); ``records`` the study's
+    records to use instead of all of them. Too few points for a time model is said in
+    words, not raised, so a batch notebook on a young study still completes.
     """
-    from scaling_lib.analysis.catalog import load_catalog
-    from scaling_lib.analysis.recommend import recommend
     from scaling_lib.analysis.report import recommendation_dict
+    from scaling_lib.simulate.study_recommendation import study_recommendation
 
     try:
-        rec = recommend(
-            df, load_catalog(), size=size, deadline_s=deadline_s, budget=budget, pricing=pricing
+        rec = study_recommendation(
+            results,
+            study,
+            records=records,
+            size=size,
+            deadline_s=deadline_s,
+            budget=budget,
+            pricing=pricing,
         )
     except ValueError as exc:
         return Views(

@@ -210,9 +210,11 @@ def data_scaling_lines(a: dict) -> list[str]:
     lines = []
     for d in a["data_scaling"]:
         oom = "none in sight" if d["oom_size"] is None else fmt_number(d["oom_size"])
+        out = ", ".join(map(fmt_count, d.get("left_out_sizes") or ()))
         lines.append(
             f"{fmt_count(d['n_workers'])} worker(s): time(n) = {d['time_model']} s; "
             f"peak memory(n) = {d['memory_model']} B; out of memory at size {oom}"
+            + (f" (time fitted without size {out}: off the trend)" if out else "")
         )
         regime = d.get("regime_change")
         if regime:
@@ -253,6 +255,9 @@ def analysis_text(a: dict) -> str:
     if a["data_scaling"]:
         lines.append("Data scaling per worker count (Extra-P style search, n = size)")
         lines += [*(f"  {line}" for line in data_scaling_lines(a)), ""]
+    if a.get("off_trend"):
+        lines.append("Points off the trend (cost per unit of work against their neighbours)")
+        lines += [*(f"  {p['text']}" for p in a["off_trend"]), ""]
     tm = a.get("time_model") or {}
     if "model" in tm:
         lines += [
@@ -372,6 +377,19 @@ def full_dataset_text(forecast: dict) -> str:
             f"[{fmt_seconds(p['low'])}, {fmt_seconds(p['high'])}]"
         )
         lines += [f"    note: {w}" for w in p["warnings"]]
+    for r in forecast.get("read") or []:
+        how = "inside the timed job" if r["timed"] else "before the timer (read: untimed)"
+        parts = [
+            f"{name} {fmt_seconds(r[key])}"
+            for name, key in (("compute", "compute_s"), ("transfer", "transfer_s"))
+            if r.get(key) is not None
+        ]
+        lines.append(
+            f"  reading at {fmt_count(r['size'])} on {r['n_workers']} worker(s), {how}: "
+            f"{fmt_seconds(r['read_s'])} alone, against the job's {fmt_seconds(r['wall_s'])}"
+            + (f" ({fmt_percent(r['share'])})" if r["timed"] and r["share"] is not None else "")
+            + (f"; the job's tasks: {', '.join(parts)}" if parts else "")
+        )
     return "\n".join(lines)
 
 

@@ -5,20 +5,25 @@ Usage::
     list_studies("data/results")            # one row per study
     summarize_study("data/results", "quick") # one row per point: medians over repeats
     human_summary(summarize_study(...))      # the same, as people read it: units, 3 digits
+    off_trend_lines(summarize_study(...))    # the points off their neighbours' trend
 
 ``summarize_study`` keeps raw numbers (``show --json`` prints them); ``human_summary``
-and ``human_studies`` are what the terminal and the notebooks show.
+and ``human_studies`` are what the terminal and the notebooks show. A point whose cost
+per unit of work departs from its neighbours' (``analysis.off_trend``) carries its ratio,
+whether the time model leaves it out, and the sentence naming its cause.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from scaling_lib.present.analysis import fmt_throughput, human_frame
+from scaling_lib.analysis.off_trend import off_trend_points
+from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.present.analysis import fmt_ratio, fmt_throughput, human_frame
 from scaling_lib.store.records import ResultsStore
 from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_seconds
 
-__all__ = ["human_studies", "human_summary", "list_studies", "summarize_study"]
+__all__ = ["human_studies", "human_summary", "list_studies", "off_trend_lines", "summarize_study"]
 
 _STATUS_ORDER = ("ok", "failed", "oom", "timeout", "worker-lost")
 
@@ -45,8 +50,10 @@ def list_studies(results: str) -> pd.DataFrame:
 
 
 def summarize_study(results: str, study: str) -> pd.DataFrame:
-    """Per point: runs, statuses, median and spread of wall time, throughput, memory."""
+    """Per point: runs, statuses, median and spread of wall time, throughput, memory, and
+    whether its cost per unit of work is off its neighbours' trend."""
     df = ResultsStore(results).load_study(study)
+    flags = {(p.size, p.n_workers): p for p in off_trend_points(dask_runs(df))}
     keys = ["runner", "size", "n_workers"]
     rows = []
     for (runner, size, workers), g in df.groupby(keys, sort=True):
@@ -68,6 +75,10 @@ def summarize_study(results: str, study: str) -> pd.DataFrame:
         }
         errors = g.loc[g["status"] != "ok", "error_message"].dropna()
         row["reason"] = errors.iloc[-1][:80] if len(errors) else ""
+        flag = flags.get((size, workers)) if runner == "dask" else None
+        row["off_trend_ratio"] = flag.ratio if flag else None
+        row["off_trend_left_out"] = flag.left_out if flag else None
+        row["off_trend"] = flag.text if flag else ""
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -93,7 +104,19 @@ _SUMMARY = {
     "transfer_MB_median": ("moved between workers", _megabytes),
     "peak_mem_MB_median": ("peak memory", _megabytes),
     "reason": ("reason", _text),
+    "off_trend_short": ("off trend", str),
 }
+
+
+def off_trend_lines(table: pd.DataFrame) -> list[str]:
+    """The sentences naming the points off their neighbours' trend (``summarize_study``)."""
+    return [t for t in table.get("off_trend", ()) if t]
+
+
+def _off_trend_short(ratio, left_out) -> str:
+    if ratio is None or ratio != ratio:
+        return ""
+    return f"{fmt_ratio(ratio)}, {'left out' if left_out else 'kept'}"
 
 
 def human_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -112,6 +135,15 @@ def human_summary(table: pd.DataFrame) -> pd.DataFrame:
             for runner, n in zip(table["runner"], table["workers"], strict=True)
         ],
     )
+    if off_trend_lines(table):  # the column only where a point is off the trend
+        table = table.assign(
+            off_trend_short=[
+                _off_trend_short(r, out)
+                for r, out in zip(
+                    table["off_trend_ratio"], table["off_trend_left_out"], strict=True
+                )
+            ]
+        )
     return human_frame(table, _SUMMARY)
 
 

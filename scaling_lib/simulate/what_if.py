@@ -19,7 +19,6 @@ the same targets, and a row says where the two disagree by more than their inter
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -30,6 +29,7 @@ import pandas as pd
 from scaling_lib.errors import AnalysisError, StoreError
 from scaling_lib.simulate.constants import SimConstants, cpu_fraction_of, measure_constants
 from scaling_lib.simulate.from_trace import graph_from_trace
+from scaling_lib.simulate.graph_source import workload_graph
 from scaling_lib.simulate.replay import WhatIf, what_if_graphs
 from scaling_lib.store.records import ResultsStore
 from scaling_lib.store.traces import load_traces
@@ -257,7 +257,7 @@ def _graphs_at_size(
                 by_size.setdefault(float(row.size), []).append(traces[key])
         if len(by_size) >= 2:
             laws.append(fit_prefix_laws(by_size))
-    parts, why_not = _workload_graph(traced, size, traces)
+    parts, why_not = workload_graph(traced, size, traces)
     fitted_on = ", ".join(f"{s:g}" for s in sizes)
     if parts is not None:
         method = (
@@ -295,93 +295,6 @@ def _graphs_at_size(
             ]
 
     return method, graphs_for
-
-
-def _workload_graph(
-    traced: pd.DataFrame, size: float, traces: dict | None = None
-) -> tuple[dict | None, str]:
-    """The workload's own graph at ``size`` (``Workload.task_graph``), if it has one, or
-    None and why not. A dataset study's function is captured over production's read of
-    the dataset at ``size`` (``workloads.capture``), and trusted only where its capture
-    at the largest traced size has the tasks, by prefix, of that size's traced run."""
-    from scaling_lib.errors import WorkloadError
-    from scaling_lib.workloads import get_workload
-    from scaling_lib.workloads.capture import GraphNotCaptured
-    from scaling_lib.workloads.graph_at import graph_parts
-
-    cannot = "the workload cannot build its graph at another size"
-    try:
-        workload = get_workload(str(traced["workload"].iloc[0]))
-        raw = traced["params"].iloc[0]
-        # The frame keeps params as JSON text (records_to_frame); a record, as a dict.
-        params = workload.check_params(json.loads(raw) if isinstance(raw, str) else raw or {})
-        if "dataset_path" in traced and isinstance(traced["dataset_path"].iloc[-1], str):
-            workload = _dataset_workload(workload, traced.iloc[-1])
-            mismatch = _capture_mismatch(workload, params, traced, traces or {})
-            if mismatch:
-                return (
-                    None,
-                    f"its graph captured at a traced size differs from the trace: {mismatch}",
-                )
-        graph = workload.task_graph(size, params)
-    except GraphNotCaptured as exc:
-        return None, f"its graph could not be captured at the target size: {exc}"
-    except (WorkloadError, TypeError, ValueError) as exc:
-        return None, f"{cannot} ({type(exc).__name__}: {exc})"
-    if graph is None:
-        return None, cannot
-    return graph_parts(graph), ""
-
-
-def _capture_mismatch(workload: Any, params: Any, traced: pd.DataFrame, traces: dict) -> str:
-    """How the capture at the largest traced size differs from its trace ("" if not)."""
-    from collections import Counter
-
-    from scaling_lib.workloads.graph_at import graph_parts
-
-    largest = traced[traced["size"] == traced["size"].max()]
-    trace = next(
-        (traces[k] for r in largest.itertuples() if (k := (r.point_id, int(r.repeat))) in traces),
-        None,
-    )
-    if trace is None:
-        return ""
-    size = float(largest["size_requested"].iloc[0]) if "size_requested" in largest else None
-    parts = graph_parts(workload.task_graph(size or float(largest["size"].iloc[0]), params))
-    captured = Counter(p for k, p in parts["prefixes"].items() if k not in parts["inputs"])
-    seen = Counter(trace.tasks["prefix"])
-    if captured == seen:
-        return ""
-    diff = sorted(set(captured) | set(seen))
-    shown = [
-        f"{p} {captured.get(p, 0)} vs {seen.get(p, 0)}" for p in diff if captured[p] != seen[p]
-    ]
-    return "captured vs traced tasks: " + ", ".join(shown[:4])
-
-
-def _dataset_workload(inner: Any, record: Any) -> Any:
-    """The study's DatasetWorkload again, from what its records say of the dataset (its
-    storage options are not recorded: credentials come from the environment)."""
-    from scaling_lib.spec.datasets import DatasetSpec, describe_dataset
-    from scaling_lib.workloads.dataset import DatasetWorkload
-
-    options = record.get("dataset_options")
-    if isinstance(options, str):
-        options = json.loads(options)
-    dataset = DatasetSpec(
-        path=record["dataset_path"],
-        format=record["dataset_format"],
-        options=options if isinstance(options, dict) else {},
-        read=record.get("read") if record.get("read") in ("timed", "untimed") else "untimed",
-        sample=str(record["size_unit"]),
-    )
-    info = describe_dataset(dataset)
-    if info.rows != int(record["dataset_rows"]):
-        raise ValueError(
-            f"{dataset.path} now holds {info.rows:,} rows, not the {int(record['dataset_rows']):,}"
-            " it was measured with"
-        )
-    return DatasetWorkload(inner, dataset, info)
 
 
 def _stored_constants(

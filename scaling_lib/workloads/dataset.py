@@ -66,6 +66,7 @@ DATASET_FIELDS = (
     "dataset_bytes",
     "dataset_partitions",
     "dataset_options",
+    "workload_file",
     "sample_rows",
     "sample_bytes",
     "sample_method",
@@ -153,6 +154,8 @@ class DatasetWorkload(Workload):
             "dataset_bytes": self.info.bytes,
             "dataset_partitions": len(self.info.partitions),
             "dataset_options": dict(self.dataset.options) or None,
+            # Where the function lives: the what-if imports it again to capture its graph.
+            "workload_file": _source_file(self.fn),
             "sample_rows": plan.rows,
             "sample_bytes": plan.bytes,
             "sample_method": plan.method,
@@ -221,3 +224,12 @@ def read_sample(info: DatasetInfo, plan: SamplePlan) -> Any:
     if len(plan.partitions) == frame.npartitions:
         return frame
     return frame.partitions[list(plan.partitions)]
+
+
+def _source_file(fn: Any) -> str | None:
+    import inspect
+
+    try:
+        return inspect.getsourcefile(fn)
+    except TypeError:
+        return None

@@ -140,6 +140,30 @@ def test_analyze_and_recommend(tmp_path, results_dir, cli, cli_env):
     assert "Traceback" not in few.stderr
 
 
+def test_analyze_and_show_name_a_point_off_the_trend(results_dir, cli, cli_env):
+    """A seeded row sample at 8x the cost per row of its neighbours, planted in a store (no
+    cluster, no timing): both commands name it, its cause, and that the fit left it out."""
+    from tests.unit.analysis.records import sampled_dataset_records
+
+    df = sampled_dataset_records().assign(study="sampled", error_message=None)
+    store = ResultsStore(results_dir)
+    for point, g in df.groupby("point_id"):
+        store.append("sampled", point, g.to_dict(orient="records"))
+
+    analyzed = run(cli, cli_env, "analyze", "sampled", "--results", results_dir)
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert (
+        "  5% on 1 worker(s): 8x the cost per row of its neighbours, partition layout: "
+        "5,000 rows per partition vs 100,000; left out of the time model"
+    ) in analyzed.stdout
+    assert "left out: 5% on 1 worker(s) left out of the fit (8x" in analyzed.stdout
+
+    shown = run(cli, cli_env, "show", "sampled", "--results", results_dir)
+    assert shown.returncode == 0, shown.stderr
+    assert "off trend" in shown.stdout and "8x, left out" in shown.stdout
+    assert "Off the trend" in shown.stdout and "5% on 2 worker(s): 8x" in shown.stdout
+
+
 # A figure in the CLI's text: digits with optional separators, decimals and exponent.
 NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?")
 

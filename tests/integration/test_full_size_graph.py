@@ -70,7 +70,7 @@ def test_the_graph_captured_at_the_full_dataset_is_the_traced_full_run(measured)
     workload = WhatIfModel("pilot", measured, size=1.0)
     assert workload.method.startswith("graph built at size 1 by the workload"), workload.method
 
-    from scaling_lib.simulate.what_if import _dataset_workload
+    from scaling_lib.simulate.graph_source import _dataset_workload
 
     inner = get_workload("tests.dataset_workloads:amount_by_user")
     dataset_workload = _dataset_workload(inner, df.iloc[-1])

@@ -64,11 +64,11 @@ def test_findings_are_sentences_with_their_evidence(train):
 
 
 def test_time_model_and_recommendation(train):
-    df, analysis = train
+    _, analysis = train
     model = nv.time_model(analysis).data
     assert "`T(n, p) = " in model and "cross-validation error 11.6%" in model
     assert "single process: 12.5% of the ceiling" in model
-    views = nv.recommendation(df, size=1e6, deadline_s=60.0)
+    views = nv.recommendation(EXAMPLE, "train-blocks8", size=1e6, deadline_s=60.0)
     head, options, notes = views.items
     assert "Cheapest meeting the deadline" in head.data
     assert "time [interval]" in options.to_html() and "Assumptions" in notes.data
@@ -77,7 +77,7 @@ def test_time_model_and_recommendation(train):
 def test_too_few_points_is_said_not_raised(train):
     df, _ = train
     one = df[(df["n_workers"] == 1) & (df["size"] == 50000)]
-    (said,) = nv.recommendation(one, size=1e6).items
+    (said,) = nv.recommendation(EXAMPLE, "train-blocks8", records=one, size=1e6).items
     assert said.data.startswith("**No recommendation yet:**")
 
 

@@ -96,6 +96,23 @@ def test_a_target_too_far_to_forecast_says_so_and_what_to_measure(example_result
     assert any("cannot forecast this target" in str(getattr(o, "object", "")) for o in shown)
 
 
+def test_data_scaling_names_a_point_off_the_trend_and_that_the_fit_left_it_out(tmp_path):
+    from tests.unit.analysis.records import sampled_dataset_records
+
+    df = sampled_dataset_records().assign(study="sampled", workload="features")
+    store = ResultsStore(str(tmp_path / "results"))
+    for point, g in df.groupby("point_id"):
+        store.append("sampled", point, g.to_dict(orient="records"))
+    view = DataScalingView(store=StudyStore(results=store.root, studies=["sampled"]))
+    first, _ = view.off_trend()
+    assert first == (
+        "off the trend: 5% on 1 worker(s): 8x the cost per row of its neighbours, partition "
+        "layout: 5,000 rows per partition vs 100,000; left out of the time model"
+    )
+    shown = view._render(None, None)
+    assert any(first in str(getattr(o, "object", "")) for o in shown)
+
+
 def test_recommendations_follow_the_widgets(example_results):
     view = RecommendationsView(store=StudyStore(results=example_results, studies=["train-blocks8"]))
     before = view.table()

@@ -32,3 +32,31 @@ def make_records(sizes=(1000, 2000, 4000), workers=(1, 2, 4), repeats=3, time=No
             row[key] = value(n, p) if callable(value) else value
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+DATASET_ROWS = 2_000_000
+FRACTIONS = (0.05, 0.1, 0.2, 0.4)
+
+
+def sampled_dataset_records(slow=8.0, **fields):
+    """A dataset study (fractions of 2 million rows, 1 and 2 workers) whose 5% sample was
+    a seeded row sample of 5,000-row partitions that ran ``slow`` x the cost per row of
+    the others, which read whole 100,000-row groups."""
+
+    def rows(n, p):
+        return n * DATASET_ROWS
+
+    def seeded(n):
+        return n == FRACTIONS[0]
+
+    return make_records(
+        sizes=FRACTIONS,
+        workers=(1, 2),
+        time=lambda n, p: rows(n, p) / 1e6 / p * (slow if seeded(n) else 1.0),
+        size_unit="fraction",
+        work_items=rows,
+        sample_rows=rows,
+        sample_method=lambda n, p: "seeded-rows" if seeded(n) else "row-groups",
+        sample_partitions=lambda n, p: rows(n, p) // (5_000 if seeded(n) else 100_000),
+        **fields,
+    )

@@ -225,6 +225,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from scaling_lib.analysis.report import analyze_study
     from scaling_lib.present.analysis import analysis_text, full_dataset_text
+    from scaling_lib.present.what_if import new_shape_note
 
     store, df = _study_frame(args.results, args.study)
     result = analyze_study(df, store.load_json(args.study, HOST_LIMITS_DOCUMENT))
@@ -232,6 +233,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     text = analysis_text(result)
     if result.get("full_dataset"):
         text += "\n\n" + full_dataset_text(result["full_dataset"])
+        text += new_shape_note(result["simulation"].get("new_shape") or {})
     if not args.json and "targets" in result["simulation"]:
         from scaling_lib.present.what_if import what_if_text
 

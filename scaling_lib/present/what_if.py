@@ -26,7 +26,7 @@ import pandas as pd
 from scaling_lib.present.analysis import fmt_ratio
 from scaling_lib.units import MISSING, fmt_bytes, fmt_number, fmt_percent, fmt_seconds
 
-__all__ = ["findings", "interval_text", "what_if_frame", "what_if_text"]
+__all__ = ["findings", "interval_text", "new_shape_note", "what_if_frame", "what_if_text"]
 
 EFFICIENCY_FLOOR = 0.5
 ENOUGH_GAIN = 0.10  # more workers that cut the time by less than this are not worth it
@@ -210,3 +210,21 @@ def what_if_text(sim: dict[str, Any]) -> str:
             "further apart than both intervals; the law assumes a shape the graph does not have.",
         ]
     return "\n".join(lines)
+
+
+def new_shape_note(shape: dict) -> str:
+    """Under a full-dataset forecast: the tasks its graph has that no measured size ran
+    (the fitted law cannot see their cost), and the size where they first appear."""
+    unseen = shape.get("unseen_tasks") or {}
+    if not unseen:
+        return ""
+    shown = ", ".join(f"{p} x{n}" for p, n in list(unseen.items())[:4])
+    text = (
+        f"\n  note: at the full dataset your function's graph has tasks no measured size ran "
+        f"({shown}{', ...' if len(unseen) > 4 else ''}): neither the fitted law nor the "
+        "what-if has measured their cost"
+    )
+    first = shape.get("first_size")
+    if first is not None:
+        text += f"; they first appear at size {first:.4g}: measure that size to time them"
+    return text

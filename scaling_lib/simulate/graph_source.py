@@ -20,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["workload_graph"]
+from scaling_lib.errors import ScalingLibError
+
+__all__ = ["first_size_with", "unseen_tasks", "workload_graph"]
 
 
 def workload_graph(
@@ -75,6 +77,8 @@ def _import_again(traced: pd.DataFrame) -> Any:
         if not isinstance(source, str) or not os.path.exists(source):
             raise
         folder = os.path.dirname(source)
+        for _ in range(name.partition(":")[0].count(".")):  # a package's module: its root
+            folder = os.path.dirname(folder)
         if folder not in sys.path:
             sys.path.append(folder)  # after everything else: it must not shadow a package
         return get_workload(name)
@@ -129,3 +133,65 @@ def _dataset_workload(inner: Any, record: Any) -> Any:
             " it was measured with"
         )
     return DatasetWorkload(inner, dataset, info)
+
+
+def unseen_tasks(parts: dict[str, Any], traces: dict) -> dict[str, int]:
+    """Prefixes of the graph built at the target that no traced run had, with their task
+    counts: a shape the measured sizes never took (a groupby that shuffles past some
+    partition count, say), whose time the traces cannot tell."""
+    from collections import Counter
+
+    seen: set[str] = set()
+    for trace in traces.values():
+        seen |= set(trace.tasks["prefix"])
+    counts = Counter(p for k, p in parts["prefixes"].items() if k not in parts["inputs"])
+    return {p: n for p, n in sorted(counts.items()) if p not in seen}
+
+
+def first_size_with(traced: pd.DataFrame, prefixes: set[str], size: float) -> float | None:
+    """The smallest sample of a dataset study, between its largest traced one and
+    ``size``, whose graph already has ``prefixes`` (None if none does, or this is no
+    dataset study): the size to measure so the traces time that shape. Bisects on whole
+    partitions of production's read, capturing the graph at each (no data read)."""
+    from scaling_lib.spec.datasets import plan_sample, rows_wanted
+    from scaling_lib.workloads.capture import GraphNotCaptured
+    from scaling_lib.workloads.graph_at import graph_parts
+
+    if not prefixes or "dataset_path" not in traced:
+        return None
+    try:
+        workload = _dataset_workload(_import_again(traced), traced.iloc[-1])
+        raw = traced["params"].iloc[0]
+        params = workload.check_params(json.loads(raw) if isinstance(raw, str) else raw or {})
+    except (ValueError, TypeError, ImportError, ScalingLibError):
+        return None
+    info = workload.info
+    rows = _cumulative_rows(info)
+    sizes_of = rows if info.dataset.sample == "rows" else [r / info.rows for r in rows]
+    low = len(plan_sample(info, rows_wanted(info, float(traced["size"].max()))).partitions)
+    high = len(plan_sample(info, rows_wanted(info, size)).partitions)
+
+    def has_them(k: int) -> bool:
+        try:
+            parts = graph_parts(workload.task_graph(sizes_of[k - 1], params))
+        except (GraphNotCaptured, ValueError, TypeError):
+            return False
+        return prefixes <= set(parts["prefixes"].values())
+
+    if high <= low or not has_them(high):
+        return None
+    while high - low > 1:  # has_them(high); not at low (it was traced)
+        middle = (low + high) // 2
+        if has_them(middle):
+            high = middle
+        else:
+            low = middle
+    return float(sizes_of[high - 1])
+
+
+def _cumulative_rows(info: Any) -> list[int]:
+    out, total = [], 0
+    for part in info.partitions:
+        total += part.rows
+        out.append(total)
+    return out

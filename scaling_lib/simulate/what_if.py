@@ -29,7 +29,7 @@ import pandas as pd
 from scaling_lib.errors import AnalysisError, StoreError
 from scaling_lib.simulate.constants import SimConstants, cpu_fraction_of, measure_constants
 from scaling_lib.simulate.from_trace import graph_from_trace
-from scaling_lib.simulate.graph_source import workload_graph
+from scaling_lib.simulate.graph_source import first_size_with, unseen_tasks, workload_graph
 from scaling_lib.simulate.replay import WhatIf, what_if_graphs
 from scaling_lib.store.records import ResultsStore
 from scaling_lib.store.traces import load_traces
@@ -55,6 +55,7 @@ class StudyWhatIf:
     rows: list[dict[str, Any]]
     examples: dict[int, WhatIf] = field(repr=False)
     measured: dict[int, float]  # worker count -> median measured wall at this size
+    new_shape: dict[str, Any] = field(default_factory=dict)  # see WhatIfModel.new_shape
 
     def task_stream(self, n_workers: int) -> pd.DataFrame:
         """The simulated task stream at ``n_workers`` (one of the targets, or 1): one row
@@ -78,6 +79,7 @@ class StudyWhatIf:
             "constants": self.constants.to_dict(),
             "measured": {str(k): v for k, v in sorted(self.measured.items())},
             "targets": self.rows,
+            "new_shape": self.new_shape,
         }
 
 
@@ -141,10 +143,13 @@ class WhatIfModel:
         self.constants = measure_constants(
             [t for t, _ in self.runs], [w for _, w in self.runs], cpu_fraction_of(source)
         ).with_network_of(self.constants)
+        # Tasks of the graph at the target that no traced run had, and the smallest size
+        # where they first appear (graph_source.unseen_tasks, first_size_with).
+        self.new_shape: dict[str, Any] = {}
         if self.size == from_size:
             self.method, self._graphs_for = METHOD_REPLAY, None
         else:
-            self.method, self._graphs_for = _graphs_at_size(
+            self.method, self._graphs_for, self.new_shape = _graphs_at_size(
                 traced, traces, self.runs, from_size, self.size
             )
         self._cache: dict[tuple[int, float | None], WhatIf] = {}
@@ -224,6 +229,7 @@ def what_if_study(
         rows=rows,
         examples=results_by_p,
         measured=measured,
+        new_shape=replayer.new_shape,
     )
 
 
@@ -233,9 +239,10 @@ def _graphs_at_size(
     runs: list[tuple[Any, float]],
     from_size: float,
     size: float,
-) -> tuple[str, Any]:
-    """How to make graphs at an untraced ``size``: the method's description, and a
-    function of the worker count returning one graph per repeat."""
+) -> tuple[str, Any, dict[str, Any]]:
+    """How to make graphs at an untraced ``size``: the method's description, a function
+    of the worker count returning one graph per repeat, and the graph's new shape (tasks
+    no traced run had, and the smallest size that has them; empty if none)."""
     from scaling_lib.simulate.from_trace import graph_from_trace
     from scaling_lib.simulate.scale import fit_prefix_laws, graph_at_size, scale_graph
 
@@ -259,11 +266,27 @@ def _graphs_at_size(
             laws.append(fit_prefix_laws(by_size))
     parts, why_not = workload_graph(traced, size, traces)
     fitted_on = ", ".join(f"{s:g}" for s in sizes)
+    shape: dict[str, Any] = {}
     if parts is not None:
         method = (
             f"graph built at size {size:g} by the workload; task times and bytes from "
             f"per-prefix laws fitted on the traced sizes {fitted_on}"
         )
+        unseen = unseen_tasks(parts, traces)
+        if unseen:
+            first = first_size_with(traced, set(unseen), size)
+            shape = {"unseen_tasks": unseen, "first_size": first}
+            shown = ", ".join(f"{p} x{n}" for p, n in list(unseen.items())[:4])
+            method += (
+                f"; at this size the graph has tasks no measured size ran ({shown}"
+                f"{', ...' if len(unseen) > 4 else ''}): their time is a share of the traced "
+                "work, a guess"
+                + (
+                    f"; they first appear at size {first:.4g}: measure it to time them"
+                    if first is not None
+                    else ""
+                )
+            )
 
         def graphs_for(p: int) -> list:
             return [
@@ -294,7 +317,7 @@ def _graphs_at_size(
                 for (t, _), law in zip(runs, laws * len(runs), strict=False)
             ]
 
-    return method, graphs_for
+    return method, graphs_for, shape
 
 
 def _stored_constants(

@@ -111,6 +111,11 @@ def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, 
     forecast = json.loads(analyzed.stdout)["full_dataset"]
     assert forecast["label"] == f"full dataset ({TOTAL:,} rows)" and forecast["size"] == 1.0
     assert [p["n_workers"] for p in forecast["predictions"]] == [1, 2]
+    # The read's share of the job at the largest size, beside compute and transfer.
+    assert [r["n_workers"] for r in forecast["read"]] == [1, 2]
+    for r in forecast["read"]:
+        assert r["timed"] and r["size"] == 1.0 and r["read_s"] > 0 and r["wall_s"] > 0
+        assert r["share"] == pytest.approx(r["read_s"] / r["wall_s"])
     model = fit_time_model(df, draws=20)
     for p in forecast["predictions"]:
         # The CLI's forecast is the fitted model's own, and the full dataset was measured:

@@ -84,8 +84,21 @@ def test_the_graph_captured_at_the_full_dataset_is_the_traced_full_run(measured)
     pilot = _traced_prefixes(measured, "pilot")
     assert any("shuffle" in p for p in full) and not any("shuffle" in p for p in pilot)
 
+    # It names the tasks no pilot ran, and the smallest sample whose graph has them:
+    # the measurement that would time the shuffle.
+    unseen = workload.new_shape["unseen_tasks"]
+    assert set(unseen) == set(full) - set(pilot) and unseen["shuffle-transfer"] > 0
+    first = workload.new_shape["first_size"]
+    assert 0.5 < first <= 1.0
+    below = first - 1 / GROUPS  # one partition fewer
+    prefixes = set(graph_parts(dataset_workload.task_graph(first, {}))["prefixes"].values())
+    assert set(unseen) <= prefixes
+    fewer = set(graph_parts(dataset_workload.task_graph(below, {}))["prefixes"].values())
+    assert not set(unseen) <= fewer
+
     # The what-if at the full dataset simulates that graph, every task of it.
     sim = what_if_study("pilot", measured, workers=[2], size=1.0)
+    assert sim.to_dict()["new_shape"]["first_size"] == first
     assert sim.method == workload.method
     assert len(sim.task_stream(2)) == sum(full.values())
     assert (

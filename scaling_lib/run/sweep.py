@@ -97,9 +97,8 @@ def run_study(
         workload = DatasetWorkload.for_sizes(workload, spec.dataset, spec.sizes)
         if store.has_study(spec.study):
             check_same_dataset(store.records(spec.study), workload.info)
-        if log is not None or progress:
-            for line in workload.plan_lines():
-                (log or print)(line)
+        for line in workload.plan_lines():  # which partitions each size reads, first
+            (log or print)(line)
     check_sizes_fit(spec, workload, log)
     todo, skipped = pending_points(
         spec, store, has_baseline=workload.has_baseline, retry_failed=retry_failed

@@ -125,6 +125,18 @@ def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, 
         assert not any("work at this size" in w for w in p["warnings"])
 
 
+def test_read_untimed_persists_the_sample_before_the_timer(events, tmp_path, capsys):
+    folder, _ = events
+    spec = study(folder / "*.parquet", sizes=[0.25], workers=[1], study="untimed")
+    spec["dataset"]["read"] = "untimed"
+    run_study(spec, results=str(tmp_path), progress=False)
+    # The plan is printed before any cluster starts, whatever the progress display.
+    assert "0.25 (25%): 4 whole partitions of about 2,500 rows" in capsys.readouterr().out
+    (row,) = load_results(str(tmp_path), "untimed").to_dict("records")
+    assert row["status"] == "ok" and row["read"] == "untimed" and row["read_s"] > 0
+    assert row["sample_partitions"] == 4 and row["sample_rows"] == 4 * GROUP_ROWS
+
+
 def test_bad_dataset_specs_exit_2_naming_the_field_and_write_nothing(
     events, tmp_path, cli, cli_env
 ):

@@ -48,12 +48,18 @@ class PrefixLaw:
     bytes_a: float
     bytes_b: float
     sizes: int  # how many traced sizes it rests on
+    # The prefix's total task seconds in a run, as ``total_a * size ** total_b``.
+    total_a: float = 0.0
+    total_b: float = 0.0
 
     def duration(self, size: float) -> float:
         return max(self.seconds_a * size**self.seconds_b, 0.0)
 
     def nbytes(self, size: float) -> int:
         return max(round(self.bytes_a * size**self.bytes_b), 0)
+
+    def total(self, size: float) -> float:
+        return max(self.total_a * size**self.total_b, 0.0)
 
 
 @dataclass(frozen=True)
@@ -87,10 +93,14 @@ def fit_prefix_laws(traces_by_size: Mapping[float, Sequence[Any]]) -> LawSet:
     seconds: dict[str, dict[float, list[float]]] = {}
     nbytes: dict[str, dict[float, list[float]]] = {}
     totals: dict[float, list[float]] = {}
+    prefix_totals: dict[str, dict[float, list[float]]] = {}
     for size, traces in traces_by_size.items():
         for trace in traces:
             tasks = trace.tasks.dropna(subset=["start", "stop"])
             totals.setdefault(size, []).append(float((tasks["stop"] - tasks["start"]).sum()))
+            spent = (tasks["stop"] - tasks["start"]).groupby(tasks["prefix"]).sum()
+            for prefix, spent_s in spent.items():
+                prefix_totals.setdefault(prefix, {}).setdefault(size, []).append(float(spent_s))
             for prefix, rows in tasks.groupby("prefix"):
                 seconds.setdefault(prefix, {}).setdefault(size, []).extend(
                     (rows["stop"] - rows["start"]).tolist()
@@ -105,7 +115,8 @@ def fit_prefix_laws(traces_by_size: Mapping[float, Sequence[Any]]) -> LawSet:
             continue
         sa, sb = _power_law(by_size)
         ba, bb = _power_law(nbytes[prefix])
-        laws[prefix] = PrefixLaw(sa, sb, ba, bb, len(by_size))
+        ta, tb = _power_law(prefix_totals[prefix]) if prefix in prefix_totals else (0.0, 0.0)
+        laws[prefix] = PrefixLaw(sa, sb, ba, bb, len(by_size), ta, tb)
     if not laws:
         raise ValueError("per-prefix laws need traces at two sizes or more")
     ta, tb = _power_law(totals)
@@ -133,17 +144,30 @@ def graph_at_size(
     size: float,
     n_workers: int,
     groups: Mapping[str, str] | None = None,
+    conserve_prefix_work: bool = False,
 ) -> SimGraph:
     """A graph built at ``size`` (keys, their dependencies, Dask priorities, prefixes;
-    ``inputs`` are the keys persisted before the timer), timed by ``laws``."""
+    ``inputs`` are the keys persisted before the timer), timed by ``laws``.
+
+    With ``conserve_prefix_work`` each traced prefix's tasks share its total law at
+    ``size`` (``PrefixLaw.total``) instead of each taking the median law: for a graph
+    whose shape changes with the size (a shuffle's fan-out grows with the partitions,
+    so a task's time at the sample's count says little of its time at the target's),
+    the prefix's work, not its tasks' typical time, is what grows smoothly."""
     keys = sorted(dependencies, key=lambda k: (priorities[k], k))
     index = {k: i for i, k in enumerate(keys)}
-    unseen_s = _unseen_share(keys, prefixes, inputs, laws, size)
+    unseen_s = _unseen_share(keys, prefixes, inputs, laws, size, conserve_prefix_work)
+    counts: dict[str, int] = {}
+    for k in keys:
+        if k not in inputs:
+            counts[prefixes[k]] = counts.get(prefixes[k], 0) + 1
     tasks = []
     for k in keys:
         law = laws.law(prefixes[k])
         held = k in inputs
         seconds = unseen_s if prefixes[k] not in laws.laws and unseen_s is not None else None
+        if conserve_prefix_work and prefixes[k] in laws.laws and law.total_a > 0:
+            seconds = law.total(size) / counts[prefixes[k]]
         tasks.append(
             SimTask(
                 key=k,
@@ -165,6 +189,7 @@ def _unseen_share(
     inputs: set[str],
     laws: LawSet,
     size: float,
+    by_prefix: bool = False,
 ) -> float | None:
     """Seconds for each task of a prefix no trace saw: the traces' total at ``size`` less
     the known prefixes' tasks, shared evenly (None when every prefix was seen, or there
@@ -175,8 +200,13 @@ def _unseen_share(
     unseen = [k for k in run if prefixes[k] not in laws.laws]
     if not unseen:
         return None
-    known = sum(laws.laws[prefixes[k]].duration(size) for k in run if prefixes[k] in laws.laws)
-    floor = min(law.duration(size) for law in laws.laws.values())
+    if by_prefix:  # each seen prefix's total, once
+        seen = {prefixes[k] for k in run if prefixes[k] in laws.laws}
+        known = sum(laws.laws[p].total(size) for p in seen)
+    else:
+        known = sum(laws.laws[prefixes[k]].duration(size) for k in run if prefixes[k] in laws.laws)
+    # Inputs' laws are 0 s (held before the timer): the floor is the least a task took.
+    floor = min((d for law in laws.laws.values() if (d := law.duration(size)) > 0), default=0.0)
     return max((laws.total.duration(size) - known) / len(unseen), floor)
 
 

@@ -272,6 +272,9 @@ def _graphs_at_size(
             f"graph built at size {size:g} by the workload; task times and bytes from "
             f"per-prefix laws fitted on the traced sizes {fitted_on}"
         )
+        # A dataset study's graph is captured from the user's function: its shape changes
+        # with the partition count, so each prefix's work is what is extrapolated.
+        captured = "dataset_path" in traced and isinstance(traced["dataset_path"].iloc[-1], str)
         unseen = unseen_tasks(parts, traces)
         if unseen:
             first = first_size_with(traced, set(unseen), size)
@@ -299,6 +302,7 @@ def _graphs_at_size(
                     size=size,
                     n_workers=p,
                     groups=parts["groups"],
+                    conserve_prefix_work=captured,
                 )
                 for law in laws
             ]

@@ -75,6 +75,31 @@ def test_graph_at_size_times_a_built_graph_and_spreads_its_inputs():
     assert len(by_key["add"].dependencies) == 2
 
 
+def test_conserving_prefix_work_shares_each_prefix_total_among_its_tasks():
+    """A graph whose shape changed (6 "mul" tasks where the traces had 3): each task takes
+    its share of the prefix's total law, and a prefix no trace saw shares what the run's
+    total leaves."""
+    laws = fit_prefix_laws({1000: [_trace(1000)], 2000: [_trace(2000)]})
+    mul = laws.law("mul")
+    assert mul.total_b == pytest.approx(2.0) and mul.total(4000) == pytest.approx(3 * 16e-3)
+    deps = {f"mul-{i}": [] for i in range(6)} | {"add": [f"mul-{i}" for i in range(6)]}
+    deps["shuffle"] = ["add"]
+    prefixes = {k: k.split("-")[0] for k in deps}
+    priorities = {k: (0, i) for i, k in enumerate(deps)}
+    graph = graph_at_size(
+        deps, priorities, prefixes, set(), laws, size=4000, n_workers=2, conserve_prefix_work=True
+    )
+    by_key = {t.key: t for t in graph.tasks}
+    assert by_key["mul-0"].duration_s == pytest.approx(3 * 16e-3 / 6)
+    assert by_key["add"].duration_s == pytest.approx(1e-3)
+    run_total = laws.total.duration(4000)
+    assert by_key["shuffle"].duration_s == pytest.approx(max(run_total - 3 * 16e-3 - 1e-3, 1e-3))
+    assert sum(t.duration_s for t in graph.tasks) >= run_total  # never less work than traced
+    # Without it, each "mul" task takes the median law: twice the tasks, twice the work.
+    median = graph_at_size(deps, priorities, prefixes, set(), laws, size=4000, n_workers=2)
+    assert {t.key: t for t in median.tasks}["mul-0"].duration_s == pytest.approx(16e-3)
+
+
 def test_scale_graph_stretches_each_task_by_its_prefix_law():
     laws = fit_prefix_laws({1000: [_trace(1000)], 2000: [_trace(2000)]})
     measured = SimGraph(

@@ -47,12 +47,29 @@ def point_workers(client: Any) -> list[str]:
     ones a shared cluster's confinement plugin allows (for workloads that pin tasks)."""
     from scaling_lib.run.confine import ConfineToWorkers
 
-    def allowed(dask_scheduler: Any) -> list[str] | None:
+    def allowed(dask_scheduler: Any) -> list[str]:
         plugin = dask_scheduler.plugins.get(ConfineToWorkers.name)
-        return list(plugin.workers) if plugin is not None else None
+        if plugin is not None and plugin.workers:
+            return list(plugin.workers)
+        return list(dask_scheduler.workers)
 
     workers = client.run_on_scheduler(allowed)
-    return sorted(workers or client.scheduler_info(n_workers=-1)["workers"])
+    if not workers:
+        # Seen once under load: a train point found no worker registered at that moment
+        # (and divided by the count). Give the workers a moment, then say so plainly.
+        from scaling_lib.errors import WorkloadError
+
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_GRACE_S)
+        except TimeoutError:
+            raise WorkloadError(
+                f"the cluster has no workers for this point (none within {WORKERS_GRACE_S} s)"
+            ) from None
+        workers = client.run_on_scheduler(allowed)
+    return sorted(workers)
+
+
+WORKERS_GRACE_S = 30
 
 
 class Workload:

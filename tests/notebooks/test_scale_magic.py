@@ -87,9 +87,12 @@ def test_a_cell_is_measured_over_dataset_samples_in_a_papermill_run(tmp_path):
 
 
 @pytest.fixture
-def shell():
+def shell(monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
+    # IPython warns when VIRTUAL_ENV names another environment than the one running
+    # (a shell that activated a different checkout's venv): not what is tested here.
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "scaling_lib")
     yield ip

@@ -60,7 +60,14 @@ def guarded(render):
 
 
 def default_target(records: pd.DataFrame) -> float:
-    """8x the largest measured size: where a user would first want a prediction."""
+    """Where a user would first want a prediction: a dataset study's full dataset (as
+    ``scaling-lib analyze`` and ``recommend`` default to), else 8x the largest measured
+    size."""
+    from scaling_lib.analysis.dataset_target import full_dataset_target
+
+    target = full_dataset_target(records) if len(records) else None
+    if target is not None:
+        return float(target.size)
     runs = dask_runs(records)
     return float(runs["size"].max()) * 8 if len(runs) else 0.0
 

@@ -313,6 +313,13 @@ def test_analysis_and_recommend_target_the_full_dataset():
     assert fits[4] is False and fits[8] is True
     assert any("the input at this size is 4 GiB" in a for a in rec.assumptions)
 
+    # The dashboard's tabs default to the same target as analyze and recommend.
+    from scaling_lib.dashboard.view_base import default_target
+
+    assert default_target(df) == 1.0 and default_target(dataset_records("rows")) == 40_000
+    plain = make_records()
+    assert default_target(plain) == 8 * plain["size"].max()
+
     by_rows = full_dataset_target(dataset_records("rows"))
     assert (by_rows.size, by_rows.input_bytes(20_000)) == (40_000.0, 2 * 2**30)
     assert full_dataset_target(make_records()) is None

@@ -30,10 +30,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -45,6 +42,7 @@ from scaling_lib.analysis.recommend import recommend
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.errors import AnalysisError, StoreError
 from scaling_lib.simulate.option_figures import OptionFigures
+from scaling_lib.store.cache import SharedCache
 from scaling_lib.store.records import ResultsStore, check_study_name
 
 __all__ = ["DRAWS", "clear_caches", "study_recommendation"]
@@ -52,36 +50,10 @@ __all__ = ["DRAWS", "clear_caches", "study_recommendation"]
 DRAWS = 100  # bootstrap refits of a time model: recommend's default, on every surface
 
 
-class _Kept:
-    """A bounded, thread-safe map (least recently used dropped first); a computation
-    that raises is not kept."""
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-
-    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = compute()  # outside the lock: one slow fit does not stall the others
-        with self._lock:
-            value = self._values.setdefault(key, value)
-            while len(self._values) > self.max_entries:
-                self._values.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-
-_RECOMMENDATIONS = _Kept(64)
-_FITS = _Kept(64)
-_SIMULATIONS = _Kept(16)
-_CATALOGS = _Kept(8)
+_RECOMMENDATIONS = SharedCache(64)
+_FITS = SharedCache(64)
+_SIMULATIONS = SharedCache(16)
+_CATALOGS = SharedCache(8)
 
 
 def clear_caches() -> None:
@@ -123,7 +95,7 @@ def study_recommendation(
     data = (store.root, names, files, None if records is None else _frame_digest(records))
     chosen = _catalog(catalog, provider)
     asked = (size, deadline_s, budget, pricing, utilisation, core_speed)
-    return _RECOMMENDATIONS.get(
+    return _RECOMMENDATIONS.get_or_compute(
         (data, asked, chosen),
         lambda: _recommendation(store, names, data, records, chosen, asked),
     )
@@ -146,7 +118,7 @@ def _recommendation(store, names, data, records, catalog, asked) -> Recommendati
     study = next((n for n in names if n in cpu_studies), None)
     if study is not None:
         files = data[2][names.index(study)]
-        simulator, why_not = _SIMULATIONS.get(
+        simulator, why_not = _SIMULATIONS.get_or_compute(
             (store.root, study, files, float(target)),
             lambda: _simulation(store, study, float(target)),
         )
@@ -182,7 +154,7 @@ def _fits(df: pd.DataFrame, data: tuple) -> dict[str, TimeModel]:
     out = {}
     for kind in sorted(set(runs["backend"])) if len(runs) else ():
         try:
-            out[kind] = _FITS.get(
+            out[kind] = _FITS.get_or_compute(
                 (data, kind), lambda k=kind: fit_time_model(df[df["backend"] == k], draws=DRAWS)
             )
         except AnalysisError:
@@ -201,11 +173,11 @@ def _simulation(store: ResultsStore, study: str, size: float):
 def _catalog(catalog: Catalog | str | None, provider) -> Catalog:
     if not isinstance(catalog, Catalog):
         path = catalog
-        catalog = _CATALOGS.get(("file", path, _mtime(path)), lambda: load_catalog(path))
+        catalog = _CATALOGS.get_or_compute(("file", path, _mtime(path)), lambda: load_catalog(path))
     if provider is None:
         return catalog
     key = ("only", catalog, provider if isinstance(provider, str) else tuple(provider))
-    return _CATALOGS.get(key, lambda: only_providers(catalog, provider))
+    return _CATALOGS.get_or_compute(key, lambda: only_providers(catalog, provider))
 
 
 def _mtime(path: str | None) -> float | None:

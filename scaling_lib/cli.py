@@ -11,6 +11,8 @@ Usage::
     scaling-lib analyze quick [--json]
     scaling-lib recommend quick [gpu-study] --size 20000 [--deadline 600] [--budget 2] [--json]
     scaling-lib recommend events            # a dataset study: the full dataset by default
+    scaling-lib advise events [--size N] [--workers P] [--budget 10m] [--json]
+    scaling-lib run examples/events.yaml --until-width 1.5 --budget 15m   # adaptive
     scaling-lib what-if quick --workers 4,8,16,64 [--size N] [--bandwidth 10Gbit/s] [--json]
     scaling-lib autoscale serve-load --profile 3@10,6@45,3@10 --min 1 --max 2 \
         [--param hidden=4096 ...] [--json]
@@ -30,6 +32,7 @@ import warnings
 from collections.abc import Sequence
 
 from scaling_lib.errors import ScalingLibError
+from scaling_lib.run.advise_cli import add_adaptive_options, add_advise_parser, run_adaptive_command
 from scaling_lib.store.records import DEFAULT_RESULTS, HOST_LIMITS_DOCUMENT
 
 __all__ = ["main"]
@@ -65,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--results", default=DEFAULT_RESULTS, help="results store (path or URL)")
     run.add_argument("--retry-failed", action="store_true", help="measure failed points again")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_adaptive_options(run)
     run.set_defaults(handler=_cmd_run)
 
     ls = sub.add_parser("ls", help="list the studies in the results store")
@@ -177,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     auto.add_argument("--memory-limit", default="2GiB")
     auto.add_argument("--json", action="store_true")
     auto.set_defaults(handler=_cmd_autoscale)
+    add_advise_parser(sub)
     return parser
 
 
@@ -393,6 +398,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if folder not in sys.path:
             sys.path.insert(0, folder)
     spec = load_spec(args.spec)
+    if args.until_width is not None:
+        return run_adaptive_command(args, spec)
     summary = run_study(
         spec, results=args.results, progress=not args.no_progress, retry_failed=args.retry_failed
     )

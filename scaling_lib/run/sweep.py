@@ -40,7 +40,13 @@ from scaling_lib.run.measure import (
     measure_dask_run,
     measure_host_limits,
 )
-from scaling_lib.run.plan import Point, check_sizes_fit, input_bytes, pending_points
+from scaling_lib.run.plan import (
+    Point,
+    check_sizes_fit,
+    input_bytes,
+    pending_points,
+    plan_points,
+)
 from scaling_lib.run.provenance import provenance
 from scaling_lib.spec.datasets import check_same_dataset
 from scaling_lib.spec.study import StudySpec, load_spec
@@ -87,9 +93,16 @@ def run_study(
     progress: bool = True,
     retry_failed: bool = False,
     log: Callable[[str], None] | None = None,
+    only: tuple[float, int] | None = None,
 ) -> SweepSummary:
-    """Measure every pending point of ``spec`` and append the records to ``results``."""
-    spec = load_spec(spec)
+    """Measure every pending point of ``spec`` and append the records to ``results``.
+
+    ``only=(size, workers)`` measures that one point of the study, whether or not the
+    spec lists it (what an adaptive sweep takes next); if it is recorded already, its
+    runs are measured again and numbered on from the recorded ones (a repeat)."""
+    spec = saved = load_spec(spec)
+    if only is not None:
+        spec = spec.with_changes(sizes=[float(only[0])], workers=[int(only[1])], baseline=False)
     workload = get_workload(spec.workload)
     store = ResultsStore(results)
     if spec.dataset is not None:
@@ -103,13 +116,20 @@ def run_study(
     todo, skipped = pending_points(
         spec, store, has_baseline=workload.has_baseline, retry_failed=retry_failed
     )
+    offsets: dict[str, int] = {}
+    if only is not None and not todo:  # a repeat: the same point, its runs numbered on
+        todo, skipped = plan_points(spec, has_baseline=False), 0
+        taken = Counter(r["point_id"] for r in store.records(spec.study))
+        offsets = {p.point_id: taken[p.point_id] for p in todo}
     summary = SweepSummary(
         study=spec.study, results=store.root, planned=len(todo) + skipped, skipped=skipped
     )
-    store.save_spec(spec.study, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    if only is None or not store.has_study(spec.study):
+        store.save_spec(spec.study, yaml.safe_dump(saved.to_dict(), sort_keys=False))
     host_limits_once(spec, store, log)
     started = time.perf_counter()
     runner = _PointRunner(spec, workload, store, run_id=uuid.uuid4().hex[:12])
+    runner.repeat_offsets = offsets
 
     from tqdm.auto import tqdm
 
@@ -145,6 +165,7 @@ class _PointRunner:
         # Measured once per cluster and once per point, stored on every record of them.
         self.cluster_start_s: float | None = None
         self.prepare_s: float | None = None
+        self.repeat_offsets: dict[str, int] = {}  # a repeated point's runs number on
 
     @contextlib.contextmanager
     def cluster(self, n_workers: int, say: Callable[[str], None]):
@@ -212,6 +233,7 @@ class _PointRunner:
                         tracer=tracer,
                     )
                     if repeat >= 0:  # warm-up runs are not recorded
+                        repeat += self.repeat_offsets.get(point.point_id, 0)
                         record = self._record(
                             point, repeat, session, measurement, gpu_model=gpu_model
                         )

@@ -1,0 +1,50 @@
+"""What the machine or cluster that would take the next measurement can run.
+
+Usage::
+
+    reach = reach_of(spec, df, target_workers=16)
+    reach.workers, reach.max_size, reach.beyond      # (1, 2), 0.5, (4, 8, 16)
+    parse_seconds("15m")                              # 900.0
+
+The records say what the machine that measured them has (``reach_from_records``: its
+cores and memory, the input's bytes per unit of size); the spec adds what it lists
+(worker counts, repeats, warm-up runs). A cluster the study connects to can run the
+worker counts it was measured on and the spec lists, no more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+
+from scaling_lib.analysis.advise_candidates import Reach, reach_from_records
+from scaling_lib.spec.study import StudySpec
+
+__all__ = ["parse_seconds", "reach_of"]
+
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h)?\s*$")
+
+
+def parse_seconds(text: str | float) -> float:
+    """'90', '90s', '15m', '1.5h' -> seconds; ValueError naming the text otherwise."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration (e.g. 90s, 15m, 1h)")
+    scale = {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def reach_of(spec: StudySpec, df: pd.DataFrame, *, target_workers: int) -> Reach:
+    reach = reach_from_records(
+        df, target_workers=target_workers, warmup=spec.warmup, workers=tuple(spec.workers)
+    )
+    if spec.cluster.backend not in ("local", "cuda"):
+        measured = set(df["n_workers"].dropna().astype(int)) - {0}
+        counts = tuple(sorted(measured | set(spec.workers)))
+        beyond = tuple(p for p in reach.beyond if p > counts[-1])
+        reach = dataclasses.replace(reach, workers=counts, beyond=beyond)
+    return dataclasses.replace(reach, repeats=spec.repeats)

@@ -1,0 +1,102 @@
+"""Adaptive sweeps on real clusters: measure the advised point, refit, stop at the width
+or the budget; a rerun resumes from what is recorded. And `scaling-lib advise --json`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from scaling_lib.run.adaptive import ADAPTIVE_DOCUMENT, run_adaptive
+from scaling_lib.store.records import ResultsStore
+
+SPEC = {
+    "study": "adapt",
+    "workload": "array",
+    "params": {"chunks": 250},
+    "sizes": [500, 1000],
+    "workers": [1, 2],
+    "repeats": 2,
+    "warmup": 0,
+    "baseline": False,
+    "calibrate": False,
+    "trace": False,
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("adaptive") / "results")
+
+
+def _points(results: str) -> set[tuple[float, int]]:
+    df = ResultsStore(results).load_study("adapt")
+    return set(zip(df["size"], df["n_workers"], strict=True))
+
+
+def test_a_spent_budget_stops_after_the_start_design(store):
+    summary = run_adaptive(
+        SPEC, until_width=1.001, budget_s=0.5, results=store, target_size=8000, log=None
+    )
+    assert summary.stopped.startswith("budget: the next measurement"), summary.stopped
+    assert summary.steps == []
+    assert _points(store) == {(500, 1), (1000, 1), (500, 2), (1000, 2)}  # the start design
+    assert "stopped: budget" in str(summary)
+
+
+def test_a_rerun_resumes_and_measures_the_advised_point(store):
+    before = _points(store)
+    summary = run_adaptive(
+        SPEC, until_width=1.001, results=store, target_size=8000, max_steps=1, log=None
+    )
+    assert len(summary.steps) == 1, summary.stopped
+    step = summary.steps[0]
+    assert (step["size"], step["n_workers"]) in _points(store)
+    assert sum(summary.statuses.values()) == SPEC["repeats"]  # one point, not the start again
+    assert _points(store) >= before
+    assert summary.stopped.startswith("1 step(s) taken, as asked")
+    kept = ResultsStore(store).load_json("adapt", ADAPTIVE_DOCUMENT)
+    assert [len(s["steps"]) for s in kept["sweeps"]] == [0, 1]
+
+
+def test_a_reached_width_stops_without_measuring(store):
+    n_before = len(ResultsStore(store).load_study("adapt"))
+    summary = run_adaptive(SPEC, until_width=1e6, results=store, target_size=8000, log=None)
+    assert summary.stopped.startswith("reached:"), summary.stopped
+    assert summary.steps == [] and len(ResultsStore(store).load_study("adapt")) == n_before
+
+
+def test_advise_json_lists_each_candidate_with_cost_and_interval(store, cli, cli_env):
+    out = subprocess.run(
+        [*cli, "advise", "adapt", "--results", store, "--size", "8000", "--json"],
+        capture_output=True, text=True, env=cli_env, timeout=300, check=True,
+    )  # fmt: skip
+    advice = json.loads(out.stdout)
+    assert advice["target"] == {"size": 8000.0, "n_workers": 2}
+    assert advice["candidates"]
+    for c in advice["candidates"]:
+        assert c["cost_s"] > 0 and 0 < c["expected_low"] <= c["expected_high"]
+    text = subprocess.run(
+        [*cli, "advise", "adapt", "--results", store, "--size", "8000"],
+        capture_output=True, text=True, env=cli_env, timeout=300, check=True,
+    ).stdout  # fmt: skip
+    assert "Next measurement:" in text
+
+
+def test_a_target_is_needed_and_a_bad_width_or_budget_is_refused(store, cli, cli_env, tmp_path):
+    import yaml
+
+    from scaling_lib.errors import SpecError
+
+    with pytest.raises(SpecError, match="needs a target"):
+        run_adaptive(SPEC, until_width=2, results=store, log=None)
+    with pytest.raises(SpecError, match="until_width"):
+        run_adaptive(SPEC, until_width=0.5, results=store, target_size=8000, log=None)
+    spec = tmp_path / "adapt.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    bad = subprocess.run(
+        [*cli, "run", str(spec), "--results", store, "--until-width", "2", "--budget", "soon"],
+        capture_output=True, text=True, env=cli_env, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "budget" in bad.stderr and "'soon'" in bad.stderr

@@ -32,7 +32,12 @@ import warnings
 from collections.abc import Sequence
 
 from scaling_lib.errors import ScalingLibError
-from scaling_lib.run.advise_cli import add_adaptive_options, add_advise_parser, run_adaptive_command
+from scaling_lib.run.advise_cli import (
+    add_adaptive_options,
+    add_advise_parser,
+    advice_section,
+    run_adaptive_command,
+)
 from scaling_lib.store.records import DEFAULT_RESULTS, HOST_LIMITS_DOCUMENT
 
 __all__ = ["main"]
@@ -239,6 +244,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if result.get("full_dataset"):
         text += "\n\n" + full_dataset_text(result["full_dataset"])
         text += new_shape_note(result["simulation"].get("new_shape") or {})
+    result["advice"] = advice_section(store, args.study, df)
+    if result["advice"] and not args.json:
+        from scaling_lib.present.advice import advice_line
+
+        text += "\n" + (
+            advice_line(result["advice"])
+            if "unavailable" not in result["advice"]
+            else f"Next measurement: {result['advice']['unavailable']}"
+        )
     if not args.json and "targets" in result["simulation"]:
         from scaling_lib.present.what_if import what_if_text
 

@@ -13,12 +13,14 @@ Each candidate (``advise_candidates``) is scored as a preposterior: ``DRAWS`` ou
 of measuring it are drawn from the current forecast's predictive distribution at that
 point (a shared offset with the forecast's own spread beyond run noise, and run noise
 per run), the time model is refitted on the records plus each outcome (the form
-re-selected, the interval rebuilt), and the expected interval at the target is the
-union of the refitted intervals: a point after which refits disagree (one outcome
-drops a term the data never tested, another keeps it) narrows less than each refit
-claims. All candidates share the same random draws, so their
-differences are not draw noise. A candidate's value is the log-width it removes,
-``log(high/low) now - log(high/low) after``, per second of its expected cost.
+re-selected, the interval rebuilt): the expected width at the target is the median of
+the refits' widths (where the forecast lands depends on the outcome, how wide it is
+far less). New sizes go on measured worker counts and new counts at measured sizes
+(``advise_candidates``): a point off every slice lets a refit drop a term the data
+never tested and claim a narrow interval it has not earned. All candidates share the
+same random draws, so their differences are not draw noise. A candidate's value is the
+log-width it removes, ``log(high/low) now - log(high/low) after``, per second of its
+expected cost.
 
 As Extra-P's measurement-point advisor and Ernest's experiment design do, this trades
 expected information against cost; unlike a variance formula it also prices what no
@@ -173,9 +175,11 @@ def advise(
             p = after.predict(target_size, target_workers)
             lows.append(max(p.low, 1e-12))
             highs.append(p.high)
-        # The union, not the median: if the refits' intervals disagree with each other,
-        # each is narrower than what measuring this point will really leave.
-        low, high = min(lows), max(highs)
+        # Where the forecast lands depends on the outcome; how wide it is, far less:
+        # the expected width is the median of the refits' widths, and the interval
+        # shown is the median of their bounds.
+        low, high = _geometric_median(lows), _geometric_median(highs)
+        width_after = float(np.median([_log_width(a, b) for a, b in zip(lows, highs, strict=True)]))
         scored.append(
             Advice(
                 candidate=cand,
@@ -183,7 +187,7 @@ def advise(
                 run_s=here.seconds,
                 low=low,
                 high=high,
-                narrowing=width_now - _log_width(low, high),
+                narrowing=width_now - width_after,
             )
         )
     report.ranked = sorted(
@@ -241,6 +245,10 @@ def _log_width(low: float, high: float) -> float:
     if not (low > 0 and math.isfinite(high) and high > 0):
         return math.inf
     return math.log(high / low)
+
+
+def _geometric_median(values: list[float]) -> float:
+    return float(np.exp(np.median(np.log(np.asarray(values, float)))))
 
 
 def _out_of_reach(report: AdviceReport, width_now: float) -> str:

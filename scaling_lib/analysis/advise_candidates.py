@@ -38,7 +38,7 @@ from scaling_lib.analysis.scaling import dask_runs
 
 __all__ = ["Candidate", "MeasuringCost", "Reach", "candidate_points", "reach_from_records"]
 
-DOUBLINGS = 1  # new sizes: twice the largest measured (never past the target): see _new_sizes
+DOUBLINGS = 2  # new sizes: up to 4x the largest measured (never past the target)
 MEMORY_SHARE = 0.5  # input past half the workers' memory spills (run's own warning)
 
 

@@ -26,6 +26,7 @@ from scaling_lib.analysis.predict import fit_time_model
 from scaling_lib.analysis.roofline import roofline
 from scaling_lib.analysis.scaling import dask_runs, point_table, strong_laws, weak_scaling
 from scaling_lib.dashboard import tables
+from scaling_lib.dashboard.advice_view import AdviceView
 from scaling_lib.dashboard.view_base import (
     CANVAS,
     View,
@@ -137,6 +138,20 @@ class DataScalingView(View):
     """Log-log time and memory vs size with the fitted law, its band and the extrapolation."""
 
     target = param.Number(default=0.0, bounds=(0, None), doc="size to extrapolate to")
+    target_workers = param.Integer(
+        default=0, bounds=(0, None), doc="workers of the target's forecast; 0: the most measured"
+    )
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        # The "Next measurement" card beside the forecast, for the same target.
+        self.advice = AdviceView(
+            store=self.store, target=self.target, target_workers=self.target_workers
+        )
+        self.param.watch(self._target_changed, ["target", "target_workers"])
+
+    def _target_changed(self, event) -> None:
+        setattr(self.advice, event.name, event.new)
 
     @param.depends("store.records", watch=True, on_init=True)
     def _default_target(self):
@@ -168,7 +183,7 @@ class DataScalingView(View):
         """The target's forecast on the most workers measured, when its interval is too
         wide to act on (``analysis.narrowing``): what would narrow it."""
         model = self.store.memo("time_model", lambda df: fit_time_model(dask_runs(df), draws=40))
-        most = int(runs["n_workers"].max())
+        most = int(self.target_workers or runs["n_workers"].max())
         wide = model.predict(self.target, most).too_wide
         return [f"at {fmt_number(self.target)} on {most} worker(s): {wide}"] if wide else []
 
@@ -179,15 +194,26 @@ class DataScalingView(View):
         return [f"off the trend: {p.text}" for p in model.off_trend]
 
     def __panel__(self):
-        slider = pn.widgets.FloatInput.from_param(self.param.target, label="Target size")
+        inputs = pn.Row(
+            pn.widgets.FloatInput.from_param(self.param.target, label="Target size"),
+            pn.widgets.IntInput.from_param(
+                self.param.target_workers, label="Target workers (0: the most measured)"
+            ),
+        )
         return pn.Column(
-            slider,
-            lazy(self._render, self.store.param.records, self.param.target),
+            inputs,
+            lazy(
+                self._render,
+                self.store.param.records,
+                self.param.target,
+                self.param.target_workers,
+            ),
+            self.advice,
             sizing_mode="stretch_width",
         )
 
     @guarded
-    def _render(self, _records, _target):
+    def _render(self, _records, _target, _workers=None):
         import holoviews as hv
         import hvplot.pandas  # noqa: F401
 

@@ -15,6 +15,8 @@ The views live in modules of one job each, re-exported here:
 
 - ``overview_view``: the Overview (the first tab every session draws: kept light)
 - ``scaling_views``: strong, weak and data scaling, bottlenecks, roofline
+- ``advice_view``: the Data scaling tab's "Next measurement" card (what to measure
+  so its forecast can be trusted)
 - ``recommendations_view``: ranked instance options
 - ``records_views``: runs, compare, AI workloads
 - ``what_if_view``: the measured task graph replayed on more workers

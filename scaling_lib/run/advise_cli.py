@@ -22,7 +22,12 @@ import yaml
 from scaling_lib.errors import SpecError, StoreError
 from scaling_lib.store.records import DEFAULT_RESULTS
 
-__all__ = ["add_adaptive_options", "add_advise_parser", "run_adaptive_command"]
+__all__ = [
+    "add_adaptive_options",
+    "add_advise_parser",
+    "advice_section",
+    "run_adaptive_command",
+]
 
 
 def add_advise_parser(sub) -> None:
@@ -79,23 +84,58 @@ def _seconds(text: str | None) -> float:
         raise SpecError("budget", str(exc)) from exc
 
 
+def advice_section(store, study: str, df) -> dict | None:
+    """``analyze``'s advice beside its forecast at the full dataset (on the most measured
+    workers); None for a study without that forecast, the reason when it has none."""
+    from scaling_lib.analysis.advise import advise
+    from scaling_lib.analysis.advise_candidates import reach_from_records
+    from scaling_lib.analysis.dataset_target import full_dataset_target
+    from scaling_lib.analysis.scaling import dask_runs
+    from scaling_lib.errors import AnalysisError
+    from scaling_lib.run.reach import reach_of
+
+    dataset = full_dataset_target(df)
+    runs = dask_runs(df)
+    if dataset is None or runs.empty:
+        return None
+    workers = int(runs["n_workers"].max())
+    spec = _saved_spec(store, study)
+    reach = (
+        reach_of(spec, df, target_workers=workers)
+        if spec is not None
+        else reach_from_records(df, target_workers=workers)
+    )
+    try:
+        report = advise(df, target_size=dataset.size, target_workers=workers, reach=reach)
+    except AnalysisError as exc:
+        return {"unavailable": str(exc)}
+    return report.as_dict()
+
+
+def _saved_spec(store, study: str):
+    from scaling_lib.spec.study import load_spec
+
+    try:
+        return load_spec(yaml.safe_load(store.read_file(study, "spec.yaml")))
+    except FileNotFoundError:
+        return None
+
+
 def _cmd_advise(args: argparse.Namespace) -> int:
     from scaling_lib.analysis.advise import advise
     from scaling_lib.analysis.dataset_target import full_dataset_target
     from scaling_lib.analysis.scaling import dask_runs
     from scaling_lib.present.advice import advice_text
     from scaling_lib.run.reach import reach_of
-    from scaling_lib.spec.study import load_spec
     from scaling_lib.store.records import ResultsStore
 
     store = ResultsStore(args.results)
     df = store.load_study(args.study)
-    try:
-        spec = load_spec(yaml.safe_load(store.read_file(args.study, "spec.yaml")))
-    except FileNotFoundError as exc:
+    spec = _saved_spec(store, args.study)
+    if spec is None:
         raise StoreError(
             f"study {args.study!r} has no spec.yaml beside its records: run its spec again"
-        ) from exc
+        )
     size = args.size
     if size is None:
         dataset = full_dataset_target(df)

@@ -109,6 +109,10 @@ def test_fractions_of_a_parquet_dataset_on_1_and_2_workers(events, results_dir, 
     analyzed = cli_run(cli, cli_env, "analyze", "events", "--results", results_dir, "--json")
     assert analyzed.returncode == 0, analyzed.stderr
     forecast = json.loads(analyzed.stdout)["full_dataset"]
+    # Beside the forecast, the advice for it: the full dataset on the most workers.
+    advice = json.loads(analyzed.stdout)["advice"]
+    assert advice["target"] == {"size": 1.0, "n_workers": 2}
+    assert advice["best"] and (advice["candidates"] or advice["out_of_reach"])
     assert forecast["label"] == f"full dataset ({TOTAL:,} rows)" and forecast["size"] == 1.0
     assert [p["n_workers"] for p in forecast["predictions"]] == [1, 2]
     # The read's share of the job at the largest size, beside compute and transfer.

@@ -113,6 +113,38 @@ def test_data_scaling_names_a_point_off_the_trend_and_that_the_fit_left_it_out(t
     assert any(first in str(getattr(o, "object", "")) for o in shown)
 
 
+def advice_card(view) -> tuple[list[str], list[pd.DataFrame]]:
+    """The texts and tables of the rendered "Next measurement" card."""
+    rendered = pn.panel(view)
+    rendered.get_root()  # renders the lazy card, as opening the tab does
+    (card,) = [c for c in rendered.select(pn.Card) if c.title == "Next measurement"]
+    texts = [str(p.object) for p in card.select(pn.pane.Markdown) if p.object]
+    return texts, [t.object for t in card.select(pn.pane.DataFrame)]
+
+
+def test_data_scaling_shows_the_next_measurement_beside_the_forecast(example_results):
+    view = DataScalingView(store=StudyStore(results=example_results, studies=["train-blocks8"]))
+    view.target_workers = 2
+    advice = view.advice.advice("train-blocks8")
+    assert advice["target"] == {"size": view.target, "n_workers": 2}
+    assert view.advice.advice("train-blocks8") is advice  # kept per records and target
+    texts, tables = advice_card(view)
+    (line,) = [t for t in texts if t.startswith("Next measurement:")]
+    assert "to narrow the forecast at 3.2 million on 2 workers from" in line
+    (command,) = [t for t in texts if "scaling-lib run SPEC" in t]
+    assert "--steps 1 --target-size 3200000 --target-workers 2" in command
+    assert "SPEC is the study" in command
+    assert any("narrowing / min" in t.columns and len(t) for t in tables)
+
+
+def test_a_study_too_young_for_advice_says_what_to_measure(example_results):
+    view = DataScalingView(store=StudyStore(results=example_results, studies=["etl-tight-memory"]))
+    advice = view.advice.advice("etl-tight-memory")
+    assert isinstance(advice, str) and "at least 4 distinct" in advice
+    texts, tables = advice_card(view.advice)
+    assert any(t.startswith("*No advice yet: ") for t in texts) and not tables
+
+
 def test_recommendations_follow_the_widgets(example_results):
     view = RecommendationsView(store=StudyStore(results=example_results, studies=["train-blocks8"]))
     before = view.table()

@@ -49,11 +49,20 @@ from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.errors import AnalysisError
 from scaling_lib.units import fmt_number, fmt_seconds
 
-__all__ = ["Advice", "AdviceReport", "Candidate", "Reach", "advise", "interval_text"]
+__all__ = [
+    "Advice",
+    "AdviceReport",
+    "Candidate",
+    "Reach",
+    "advise",
+    "interval_text",
+    "too_few_sizes",
+]
 
 DRAWS = 3  # outcomes drawn per candidate (shared across candidates)
 REFIT_REPLICAS = 40  # bootstrap replicas per refit: enough for a width, 5x faster than 200
 MIN_NARROWING = 0.05  # a candidate removing under 5% of the log-width narrows nothing
+MIN_SIZES = 4  # an interval to stop on: two forward-chaining steps (too_few_sizes)
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,25 @@ def advise(
     )
     report.out_of_reach = _out_of_reach(report, width_now)
     return report
+
+
+def too_few_sizes(df: pd.DataFrame) -> str:
+    """'' when the study measured at least ``MIN_SIZES`` sizes; else why a narrow interval
+    from it is not yet one to stop on.
+
+    The size term's extrapolation error comes from forward chaining (each size from the
+    third up predicted from the smaller ones); with fewer than 4 sizes that is one check
+    or none, and the interval's rate is a floor: the coverage the intervals were
+    calibrated to (``benchmarks/coverage.py``) is for 4 sizes or more. An adaptive design
+    reaches a narrow interval with fewer, where a form picked from three sizes can be
+    narrow and wrong."""
+    sizes = dask_runs(df)["size"].nunique()
+    if sizes >= MIN_SIZES:
+        return ""
+    return (
+        f"the interval comes from {sizes} measured sizes; its extrapolation error is "
+        f"checked from {MIN_SIZES} (two forward-chaining steps)"
+    )
 
 
 def _fit(runs: pd.DataFrame) -> TimeModel:

@@ -10,10 +10,11 @@ It starts from a small design (the spec's two smallest sizes on its fewest and m
 workers), then, one point at a time, asks ``analysis.advise`` for the measurement that
 narrows the target's 90% interval most per second, measures it as ``run`` measures a
 point (``run_study(only=...)``: stored whole, with its cluster start and preparation),
-refits and repeats. It stops when the interval (high / low) is at most ``until_width``,
-when the next measurement's expected seconds do not fit what is left of ``budget_s``,
-when ``max_steps`` points were measured, or when nothing this machine can measure
-narrows it (the advice then names what would).
+refits and repeats. It stops when the interval (high / low) is at most ``until_width``
+and comes from at least 4 sizes (``advise.too_few_sizes``; until then, the next point is
+the best new size), when the next measurement's expected seconds do not fit what is
+left of ``budget_s``, when ``max_steps`` points were measured, or when nothing this
+machine can measure narrows it (the advice then names what would).
 
 The target is a dataset study's full dataset, or ``target_size``; on ``target_workers``
 (default: the spec's most). Every point is in the store as any sweep's, so a rerun
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scaling_lib.analysis.advise import AdviceReport, advise, interval_text
+from scaling_lib.analysis.advise import AdviceReport, advise, interval_text, too_few_sizes
 from scaling_lib.analysis.dataset_target import full_dataset_target
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.errors import SpecError
@@ -118,11 +119,13 @@ def run_adaptive(
         summary.width = report.width
         summary.interval = f"{interval_text(report.low, report.high)} ({report.width:.2f}x)"
         left = budget_s - (time.perf_counter() - started)
-        stop = _stop_reason(report, until_width, left, len(summary.steps), max_steps)
+        short = too_few_sizes(df)
+        ranked = _sizes_first(report) if short and report.width <= until_width else report.ranked
+        stop = _stop_reason(report, ranked, until_width, short, left, len(summary.steps), max_steps)
         if stop:
             summary.stopped = stop
             break
-        best = report.ranked[0]
+        best = ranked[0]
         say(f"next: {report.sentence(best)}")
         step_started = time.perf_counter()
         measure(best.candidate.size, best.candidate.n_workers)
@@ -173,17 +176,33 @@ def _target_size(spec: StudySpec, df, target_size: float | None) -> float:
     )
 
 
+def _sizes_first(report: AdviceReport) -> list:
+    """The advice's new sizes, best first: a narrow interval from too few sizes is
+    confirmed by another size, not by repeats or worker counts."""
+    return [a for a in report.ranked if a.candidate.kind == "new size"]
+
+
 def _stop_reason(
-    report: AdviceReport, width: float, left_s: float, steps: int, max_steps: int | None
+    report: AdviceReport,
+    ranked: list,
+    width: float,
+    short: str,
+    left_s: float,
+    steps: int,
+    max_steps: int | None,
 ) -> str:
     now = f"{interval_text(report.low, report.high)} is {report.width:.2f}x wide"
-    if report.width <= width:
+    if report.width <= width and not short:
         return f"reached: {now}, at most {width:g}"
-    if report.out_of_reach:
+    if report.width <= width and not ranked:
+        return f"reached: {now}, at most {width:g}, though {short} and no larger size fits"
+    if report.out_of_reach and report.width > width:
         return f"nothing in reach narrows it: {report.out_of_reach}"
+    if not ranked:
+        return f"nothing in reach to measure: {report.best or now}"
     if max_steps is not None and steps >= max_steps:
-        return f"{steps} step(s) taken, as asked: {now}; next: {report.best}"
-    best = report.ranked[0]
+        return f"{steps} step(s) taken, as asked: {now}; next: {report.sentence(ranked[0])}"
+    best = ranked[0]
     if best.cost_s > left_s:
         return (
             f"budget: the next measurement ({best.candidate.label}, about "

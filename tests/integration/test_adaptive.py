@@ -14,8 +14,8 @@ from scaling_lib.store.records import ResultsStore
 SPEC = {
     "study": "adapt",
     "workload": "array",
-    "params": {"chunks": 250},
-    "sizes": [500, 1000],
+    "params": {"chunks": 0},  # 4 x 4 blocks at every size: few tasks, cheap larger sizes
+    "sizes": [200, 400],
     "workers": [1, 2],
     "repeats": 2,
     "warmup": 0,
@@ -37,18 +37,18 @@ def _points(results: str) -> set[tuple[float, int]]:
 
 def test_a_spent_budget_stops_after_the_start_design(store):
     summary = run_adaptive(
-        SPEC, until_width=1.001, budget_s=0.5, results=store, target_size=8000, log=None
+        SPEC, until_width=1.001, budget_s=0.5, results=store, target_size=3200, log=None
     )
     assert summary.stopped.startswith("budget: the next measurement"), summary.stopped
     assert summary.steps == []
-    assert _points(store) == {(500, 1), (1000, 1), (500, 2), (1000, 2)}  # the start design
+    assert _points(store) == {(200, 1), (400, 1), (200, 2), (400, 2)}  # the start design
     assert "stopped: budget" in str(summary)
 
 
 def test_a_rerun_resumes_and_measures_the_advised_point(store):
     before = _points(store)
     summary = run_adaptive(
-        SPEC, until_width=1.001, results=store, target_size=8000, max_steps=1, log=None
+        SPEC, until_width=1.001, results=store, target_size=3200, max_steps=1, log=None
     )
     assert len(summary.steps) == 1, summary.stopped
     step = summary.steps[0]
@@ -60,25 +60,31 @@ def test_a_rerun_resumes_and_measures_the_advised_point(store):
     assert [len(s["steps"]) for s in kept["sweeps"]] == [0, 1]
 
 
-def test_a_reached_width_stops_without_measuring(store):
-    n_before = len(ResultsStore(store).load_study("adapt"))
-    summary = run_adaptive(SPEC, until_width=1e6, results=store, target_size=8000, log=None)
+def test_a_reached_width_stops_once_four_sizes_back_it(store):
+    # Any interval is narrow enough, but one from fewer than 4 sizes is not stopped on:
+    # the sweep measures new sizes until it has 4, then stops, and stops at once after.
+    summary = run_adaptive(SPEC, until_width=1e6, results=store, target_size=3200, log=None)
     assert summary.stopped.startswith("reached:"), summary.stopped
-    assert summary.steps == [] and len(ResultsStore(store).load_study("adapt")) == n_before
+    assert all(step["kind"] == "new size" for step in summary.steps)
+    assert len({size for size, _ in _points(store)}) >= 4
+    n_before = len(ResultsStore(store).load_study("adapt"))
+    again = run_adaptive(SPEC, until_width=1e6, results=store, target_size=3200, log=None)
+    assert again.stopped.startswith("reached:") and again.steps == []
+    assert len(ResultsStore(store).load_study("adapt")) == n_before
 
 
 def test_advise_json_lists_each_candidate_with_cost_and_interval(store, cli, cli_env):
     out = subprocess.run(
-        [*cli, "advise", "adapt", "--results", store, "--size", "8000", "--json"],
+        [*cli, "advise", "adapt", "--results", store, "--size", "3200", "--json"],
         capture_output=True, text=True, env=cli_env, timeout=300, check=True,
     )  # fmt: skip
     advice = json.loads(out.stdout)
-    assert advice["target"] == {"size": 8000.0, "n_workers": 2}
+    assert advice["target"] == {"size": 3200.0, "n_workers": 2}
     assert advice["candidates"]
     for c in advice["candidates"]:
         assert c["cost_s"] > 0 and 0 < c["expected_low"] <= c["expected_high"]
     text = subprocess.run(
-        [*cli, "advise", "adapt", "--results", store, "--size", "8000"],
+        [*cli, "advise", "adapt", "--results", store, "--size", "3200"],
         capture_output=True, text=True, env=cli_env, timeout=300, check=True,
     ).stdout  # fmt: skip
     assert "Next measurement:" in text
@@ -92,7 +98,7 @@ def test_a_target_is_needed_and_a_bad_width_or_budget_is_refused(store, cli, cli
     with pytest.raises(SpecError, match="needs a target"):
         run_adaptive(SPEC, until_width=2, results=store, log=None)
     with pytest.raises(SpecError, match="until_width"):
-        run_adaptive(SPEC, until_width=0.5, results=store, target_size=8000, log=None)
+        run_adaptive(SPEC, until_width=0.5, results=store, target_size=3200, log=None)
     spec = tmp_path / "adapt.yaml"
     spec.write_text(yaml.safe_dump(SPEC))
     bad = subprocess.run(

@@ -69,7 +69,7 @@ def test_the_json_has_each_candidates_cost_and_expected_interval():
     assert out["now"]["low"] < out["now"]["seconds"] < out["now"]["high"]
     text = advice_text(out)
     assert "expected 90% interval" in text and advice_line(out) in text
-    assert len(advice_table(out)) == len(out["candidates"])
+    assert len(advice_table(out, top=100)) == len(out["candidates"]) + len(out["beyond_reach"])
 
 
 def test_the_cost_counts_start_prepare_warmup_and_runs():

@@ -11,7 +11,7 @@ A candidate is one point measured the way ``run`` measures one: a cluster of tha
 workers started, the inputs prepared, one warm-up run and ``repeats`` timed runs. The
 candidates are what ``reach`` (this machine or cluster) can run:
 
-- **new sizes**: the measured sizes' gaps and doublings of the largest, up to the
+- **new sizes**: the measured sizes' gaps (4x or more) and doublings of the largest, up to the
   largest size the workers' memory holds and never past the target; a dataset study's
   sizes are whole partitions of its dataset, as its samples are (``run`` reads the
   nearest whole partitions), so two candidates never read the same partitions;
@@ -28,6 +28,7 @@ Pure: records in, candidates and seconds out.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ __all__ = ["Candidate", "MeasuringCost", "Reach", "candidate_points", "reach_fro
 
 DOUBLINGS = 2  # new sizes: up to 4x the largest measured (never past the target)
 MEMORY_SHARE = 0.5  # input past half the workers' memory spills (run's own warning)
+GAP = 4.0  # measured sizes this far apart get the size between them as a candidate
 
 
 @dataclass(frozen=True)
@@ -103,22 +105,24 @@ def candidate_points(
 
 
 def _new_sizes(runs: pd.DataFrame, sizes: list[float], cap: float) -> list[float]:
-    """Doublings of the largest measured size up to ``cap``, and ``cap`` itself when the
-    doublings stop short of it; for a dataset's samples, whole partitions of it."""
+    """Doublings of the largest measured size up to ``cap``, ``cap`` itself when the
+    doublings stop short of it, and the geometric middle of any gap of 4x or more between
+    measured sizes (a design that jumped ahead still gets its in-between sizes); for a
+    dataset's samples, whole partitions of it."""
     largest = sizes[-1]
     raw = [largest * 2**k for k in range(1, DOUBLINGS + 1) if largest * 2**k <= cap * (1 + 1e-9)]
     if cap > largest and (not raw or raw[-1] < cap * 0.75):
         raw.append(cap)
+    raw += [math.sqrt(a * b) for a, b in itertools.pairwise(sizes) if b >= GAP * a]
     partitions = _partition_sizes(runs)
-    if partitions is None:
-        return raw
-    per_partition, total = partitions
+    if partitions is not None:
+        per_partition, total = partitions
+        raw = [min(max(round(s / per_partition), 1), total) * per_partition for s in raw]
     out = []
-    for s in raw:
-        k = min(max(round(s / per_partition), 1), total)
-        snapped = k * per_partition
-        if snapped <= cap * (1 + 1e-9) and snapped not in out and snapped > largest * 1.01:
-            out.append(snapped)
+    for s in sorted(raw):
+        far = all(abs(s / m - 1) > 0.01 for m in (*sizes, *out))
+        if s <= cap * (1 + 1e-9) and far:
+            out.append(s)
     return out
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import pytest
 
-from scaling_lib import ResultsStore
+from scaling_lib import ResultsStore, SpecError
 from scaling_lib.analysis.ai_workloads import latency_table
 from scaling_lib.analysis.report import analyze_study
+from scaling_lib.notebook import adaptive_arguments
+from scaling_lib.notebook import advice_views as av
 from scaling_lib.notebook import views as nv
+from scaling_lib.present.advice_command import DEFAULT_UNTIL_WIDTH, advice_command, until_width_for
 from scaling_lib.present.analysis import fmt_throughput
 from scaling_lib.store import HOST_LIMITS_DOCUMENT
 
@@ -79,6 +83,57 @@ def test_too_few_points_is_said_not_raised(train):
     one = df[(df["n_workers"] == 1) & (df["size"] == 50000)]
     (said,) = nv.recommendation(EXAMPLE, "train-blocks8", records=one, size=1e6).items
     assert said.data.startswith("**No recommendation yet:**")
+
+
+def test_the_next_measurement_beside_the_forecast(train):
+    df, _ = train
+    advice = av.next_advice(df, size=3.2e6, workers=2, budget="10m")
+    assert advice["target"] == {"size": 3.2e6, "n_workers": 2}
+    assert all(c["cost_s"] <= 600 for c in advice["candidates"])  # those that fit 10m
+    line, table, notes = av.next_measurement(advice).items
+    assert line.data.startswith("**Next measurement: ")
+    html = table.to_html()
+    assert "narrowing / min" in html and not RAW_FLOAT.search(html)
+    assert "Forecast now at 3.2 million on 2 workers" in notes.data
+    assert "`scaling-lib run SPEC --until-width " in notes.data and "SPEC is the" in notes.data
+    mine = av.next_measurement(advice, spec="examples/train.yaml").items[-1].data
+    assert "`scaling-lib run examples/train.yaml " in mine and "SPEC is the" not in mine
+
+
+def test_no_advice_for_a_young_study_is_said_not_raised(train):
+    df, _ = train
+    one_size = df[df["size"] == 50000]
+    said = av.next_advice(one_size, size=1e6)
+    assert isinstance(said, str) and "at least 4 distinct" in said
+    assert av.next_measurement(said).data.startswith("**Next measurement:** none to advise yet")
+    assert until_width_for(said) == DEFAULT_UNTIL_WIDTH
+
+
+def test_adaptive_parameters_are_checked_and_unset_ones_left_to_the_defaults():
+    assert adaptive_arguments(until_width=1.5, budget="", target_size=0.0, target_workers=0) == {
+        "until_width": 1.5,
+        "budget_s": math.inf,
+        "target_size": None,
+        "target_workers": None,
+    }
+    assert adaptive_arguments(until_width=2, budget="15m")["budget_s"] == 900
+    with pytest.raises(SpecError, match="until_width: must be above 1"):
+        adaptive_arguments(until_width=1.0)
+    with pytest.raises(SpecError, match="measure_budget: 'soon' is not a duration"):
+        adaptive_arguments(until_width=2, budget="soon", budget_name="measure_budget")
+
+
+def test_the_advised_command_asks_for_the_width_its_point_should_leave():
+    advice = {
+        "target": {"size": 3.2e6, "n_workers": 2},
+        "candidates": [{"expected_width": 1.6231}],
+        "out_of_reach": None,
+    }
+    assert until_width_for(advice) == 1.63 and until_width_for(advice, asked=3) == 3
+    assert advice_command(advice) == (
+        "scaling-lib run SPEC --until-width 1.63 --steps 1 --target-size 3200000 --target-workers 2"
+    )
+    assert advice_command({**advice, "out_of_reach": "nothing this machine can measure"}) == ""
 
 
 def test_serving_and_autoscale_views():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,77 @@ def test_02_analyze_study_shows_fits_diagnosis_and_recommendation(measured, tmp_
     tables = shown(executed, "text/html")
     for words in ("Strong scaling", "time (median)", "Options: prediction [interval]"):
         assert words in tables, words
+    # The next measurement beside the forecast: the line, the ranked table, the command.
+    assert "**Next measurement: " in markdown and "scaling-lib run SPEC --until-width" in markdown
+    assert "Measurements this machine can take, best first" in tables
+    assert "Set `measure_next = True`" in markdown
+
+
+@pytest.fixture(scope="module")
+def adaptive(tmp_path_factory):
+    """01_run_study with ``until_width``: (results folder, executed notebook)."""
+    tmp = tmp_path_factory.mktemp("adaptive")
+    results = str(tmp / "results")
+    executed = tmp / "01.ipynb"
+    spec = spec_file(tmp, "adaptive", sizes=[100, 200, 400], workers=[1, 2], baseline=False)
+    execute_notebook(
+        "01_run_study",
+        executed,
+        {
+            "spec_path": spec,
+            "results": results,
+            "until_width": 1.5,
+            # Spent by the start design: the sweep stops before its first advised point
+            # (with whatever reason comes first: reached, out of reach, the budget).
+            "budget": "1s",
+            "target_size": 400.0,
+        },
+    )
+    return results, executed
+
+
+def test_01_with_until_width_sweeps_adaptively_and_says_why_it_stopped(adaptive):
+    """The start design (the 2 smallest sizes on the fewest and most workers), then
+    advised points until the target's interval is ``until_width`` wide or the budget is
+    spent: here, spent by the start design."""
+    results, executed = adaptive
+    assert not [o for o in outputs(executed) if o.output_type == "error"]
+    markdown = shown(executed, "text/markdown")
+    assert "**Adaptive sweep of `adaptive`:** 0 advised point(s) measured (8 ok)" in markdown
+    stopped = re.search(r"- \*\*stopped:\*\* (\w[^\n]+)", markdown)
+    assert stopped and stopped.group(1).startswith(("budget: ", "reached: ", "nothing in reach"))
+    runs = load_results(results, "adaptive")
+    assert set(zip(runs["size"], runs["n_workers"], strict=True)) == {
+        (100, 1),
+        (200, 1),
+        (100, 2),
+        (200, 2),
+    }
+
+
+@pytest.mark.long
+def test_02_with_measure_next_measures_the_advised_point(adaptive, tmp_path):
+    """02's last cell: one step of an adaptive sweep, from the spec kept beside the
+    records (about 45 s: the recommendation's what-if and a cluster)."""
+    results, _ = adaptive
+    before = load_results(results, "adaptive")
+    executed = tmp_path / "02.ipynb"
+    execute_notebook(
+        "02_analyze_study",
+        executed,
+        {"study": "adaptive", "results": results, "target_size": 400.0, "measure_next": True},
+    )
+    assert not [o for o in outputs(executed) if o.output_type == "error"]
+    markdown = shown(executed, "text/markdown")
+    assert "**Next measurement: " in markdown
+    stopped = re.search(r"- \*\*stopped:\*\* (\w[^\n]+)", markdown).group(1)
+    after = load_results(results, "adaptive")
+    if stopped.startswith("1 step(s) taken, as asked"):  # the advised point, measured
+        assert "Points measured, in order" in shown(executed, "text/html")
+        assert len(after) == len(before) + 2  # its 2 repeats
+    else:  # nothing within reach narrows it, or it is as narrow as asked already
+        assert stopped.startswith(("reached: ", "nothing in reach")), stopped
+        assert len(after) == len(before)
 
 
 def test_03_custom_workload_tutorial(tmp_path):

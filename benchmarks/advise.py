@@ -23,11 +23,13 @@ interval by one fresh run of the law at the target.
 
 (b) With --real: two real workloads measured on this machine (the dataframe ETL and
 the events dataset pipeline of examples/): every point of their grid is measured once
-with 6 runs, and the target (their largest size) on 2 workers. Each strategy then
-draws its measurements from those recorded runs (3 of them; a repeat takes the next 3)
-and pays their recorded seconds, cluster start and preparation: the choices are
-compared on the same real runs, offline. The final interval is checked against the
-target's measured runs.
+with 6 runs (6 doubling sizes on 1 and 2 workers), and the target (4x the largest size)
+on 2 workers, 3 runs. Each strategy then draws its measurements from those recorded
+runs (3 of them; a repeat takes the next 3) and pays their recorded seconds, cluster
+start, preparation and a warm-up run: the choices are compared on the same real runs,
+offline (benchmarks/advise_real.py). A fixed width may be out of every strategy's reach
+on a noisy 2-core machine, so the width there is 1.1x and 1.5x what the whole grid
+reaches. The final interval is checked against the target's measured runs.
 
 Targets: the advisor reaches the width with at most 50% of the grid's measuring seconds
 (median over draws) and beats random; the final interval's coverage within 85-97%

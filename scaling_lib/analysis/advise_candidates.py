@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from scaling_lib.analysis.scaling import dask_runs
+from scaling_lib.units import fmt_number
 
 __all__ = ["Candidate", "MeasuringCost", "Reach", "candidate_points", "reach_from_records"]
 
@@ -67,7 +68,8 @@ class Candidate:
     @property
     def label(self) -> str:
         what = "repeat" if self.kind == "repeat" else "measure"
-        return f"{what} {self.size:g} on {self.n_workers} worker{'s' * (self.n_workers != 1)}"
+        workers = f"{self.n_workers} worker{'s' * (self.n_workers != 1)}"
+        return f"{what} {fmt_number(self.size)} on {workers}"
 
 
 def candidate_points(

@@ -52,7 +52,7 @@ def test_a_far_size_target_is_narrowed_by_a_larger_size_first():
     assert [a.per_second for a in report.ranked] == sorted(
         (a.per_second for a in report.ranked), reverse=True
     )
-    assert report.best.startswith("measure 4000 on")
+    assert report.best.startswith("measure 4,000 on")
 
 
 def test_the_json_has_each_candidates_cost_and_expected_interval():

@@ -5,8 +5,8 @@
 Three ways to choose what to measure next, each starting from the same small design
 (the two smallest sizes on 1 and 2 workers, 3 runs each) and refitting after every
 point, stopping when the 90% interval at the target is at most --width (high / low) and
-comes from at least 4 sizes (the adaptive sweep's rule, ``advise.too_few_sizes``; until
-then a strategy's next point is a new size):
+is confirmed (the adaptive sweep's rule, ``advise.unconfirmed``: 4 sizes, the largest on
+two worker counts; until then a strategy's next point is one that adds that):
 
 - **advisor**: ``analysis.advise``'s best candidate by narrowing per second;
 - **grid**: the default grid (sizes s..32s x workers 1, 2, 4) in the order ``run``
@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from planted_laws import planted_draws  # noqa: E402
 
-from scaling_lib.analysis.advise import Reach, advise, too_few_sizes  # noqa: E402
+from scaling_lib.analysis.advise import Reach, advise, unconfirmed  # noqa: E402
 from scaling_lib.analysis.advise_candidates import Candidate, candidate_points  # noqa: E402
 from scaling_lib.analysis.predict import fit_time_model  # noqa: E402
 
@@ -125,14 +125,14 @@ def sweep(lab, choose: Callable, width: float) -> Outcome:
         df = pd.concat(frames, ignore_index=True)
         pred = fit_time_model(df, draws=50).predict(size, workers)
         narrow = pred.low > 0 and pred.high / pred.low <= width
-        # The adaptive sweep's own rule, for every strategy: a narrow interval from fewer
-        # than 4 sizes is not stopped on (advise.too_few_sizes); the next point is a size.
-        short = bool(too_few_sizes(df))
-        if narrow and not short:
+        # The adaptive sweep's own rule, for every strategy: a narrow interval is stopped
+        # on once confirmed (advise.unconfirmed); until then the next point confirms it.
+        doubt = unconfirmed(df)
+        if narrow and doubt is None:
             return Outcome(seconds, True, steps, pred.low, pred.high, pred.seconds)
         if steps >= MAX_STEPS:
             return Outcome(seconds, False, steps, pred.low, pred.high, pred.seconds)
-        nxt = choose(df, taken, sizes_only=narrow and short)
+        nxt = choose(df, taken, wanted=doubt.wanted if narrow and doubt else None)
         if nxt is None:
             return Outcome(seconds, False, steps, pred.low, pred.high, pred.seconds)
         rows, cost = lab.measure(nxt[0], nxt[1], taken.get(nxt, 0))
@@ -153,12 +153,12 @@ def reach_of(lab) -> Reach:
 
 
 def advisor(lab) -> Callable:
-    def choose(df, taken, sizes_only=False):
+    def choose(df, taken, wanted=None):
         size, workers = lab.target
         report = advise(df, target_size=size, target_workers=workers, reach=reach_of(lab))
         ranked = report.ranked
-        if sizes_only:
-            ranked = [a for a in ranked if a.candidate.kind == "new size"]
+        if wanted:
+            ranked = [a for a in ranked if wanted(a.candidate)]
         elif report.out_of_reach:
             return None
         if not ranked:
@@ -170,7 +170,7 @@ def advisor(lab) -> Callable:
 
 
 def grid_order(lab) -> Callable:
-    def choose(df, taken, sizes_only=False):
+    def choose(df, taken, wanted=None):
         return next((pt for pt in lab.grid() if pt not in taken), None)
 
     return choose
@@ -179,13 +179,13 @@ def grid_order(lab) -> Callable:
 def random_choice(lab, seed: int) -> Callable:
     rng = np.random.default_rng(seed)
 
-    def choose(df, taken, sizes_only=False):
+    def choose(df, taken, wanted=None):
         size, workers = lab.target
         cands: list[Candidate] = candidate_points(
             df, reach_of(lab), target_size=size, target_workers=workers
         )
-        if sizes_only:
-            cands = [c for c in cands if c.kind == "new size"]
+        if wanted:
+            cands = [c for c in cands if wanted(c)]
         if not cands:
             return None
         c = cands[int(rng.integers(len(cands)))]

@@ -235,14 +235,14 @@ def _overhead(recorded: pd.DataFrame) -> float:
 
 def advisor(lab: RealLab) -> Callable:
     """advise.py's advisor within the grid: the best ranked candidate with runs left
-    (new sizes only while ``sweep`` says the interval rests on too few sizes)."""
+    (only those that confirm a narrow interval while ``sweep`` says it is unconfirmed)."""
 
-    def choose(df, taken, sizes_only=False):
+    def choose(df, taken, wanted=None):
         size, workers = lab.target
         report = advise(df, target_size=size, target_workers=workers, reach=lab.reach)
         ranked = report.ranked
-        if sizes_only:
-            ranked = [a for a in ranked if a.candidate.kind == "new size"]
+        if wanted:
+            ranked = [a for a in ranked if wanted(a.candidate)]
         elif report.out_of_reach:
             lab.stopped = report.out_of_reach
             return None
@@ -261,11 +261,11 @@ def random_choice(lab: RealLab, seed: int) -> Callable:
     """advise.py's random: one of the advisor's candidates (with runs left) at random."""
     rng = np.random.default_rng(seed)
 
-    def choose(df, taken, sizes_only=False):
+    def choose(df, taken, wanted=None):
         size, workers = lab.target
         cands = candidate_points(df, lab.reach, target_size=size, target_workers=workers)
-        if sizes_only:
-            cands = [c for c in cands if c.kind == "new size"]
+        if wanted:
+            cands = [c for c in cands if wanted(c)]
         points = [lab.snap(c.size, c.n_workers) for c in cands if c.in_reach]
         open_points = [p for p in points if lab.left(p) > 0]
         lab.skipped += len(points) - len(open_points)

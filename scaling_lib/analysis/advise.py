@@ -54,15 +54,16 @@ __all__ = [
     "AdviceReport",
     "Candidate",
     "Reach",
+    "Unconfirmed",
     "advise",
     "interval_text",
-    "too_few_sizes",
+    "unconfirmed",
 ]
 
 DRAWS = 3  # outcomes drawn per candidate (shared across candidates)
 REFIT_REPLICAS = 40  # bootstrap replicas per refit: enough for a width, 5x faster than 200
 MIN_NARROWING = 0.05  # a candidate removing under 5% of the log-width narrows nothing
-MIN_SIZES = 4  # an interval to stop on: two forward-chaining steps (too_few_sizes)
+MIN_SIZES = 4  # an interval to stop on: two forward-chaining steps (unconfirmed)
 
 
 @dataclass(frozen=True)
@@ -210,23 +211,51 @@ def advise(
     return report
 
 
-def too_few_sizes(df: pd.DataFrame) -> str:
-    """'' when the study measured at least ``MIN_SIZES`` sizes; else why a narrow interval
-    from it is not yet one to stop on.
+@dataclass(frozen=True)
+class Unconfirmed:
+    """Why a narrow interval is not yet one to stop on, and which candidates confirm it."""
+
+    reason: str
+    kinds: tuple[str, ...]  # candidate kinds that confirm it
+    size: float | None = None  # only at this size (None: any)
+
+    def wanted(self, candidate: Candidate) -> bool:
+        return candidate.kind in self.kinds and (
+            self.size is None or abs(candidate.size / self.size - 1) < 1e-9
+        )
+
+
+def unconfirmed(df: pd.DataFrame) -> Unconfirmed | None:
+    """None when a narrow interval from these records is one to stop on; else why not,
+    and what would confirm it.
 
     The size term's extrapolation error comes from forward chaining (each size from the
-    third up predicted from the smaller ones); with fewer than 4 sizes that is one check
-    or none, and the interval's rate is a floor: the coverage the intervals were
-    calibrated to (``benchmarks/coverage.py``) is for 4 sizes or more. An adaptive design
-    reaches a narrow interval with fewer, where a form picked from three sizes can be
-    narrow and wrong."""
-    sizes = dask_runs(df)["size"].nunique()
-    if sizes >= MIN_SIZES:
-        return ""
-    return (
-        f"the interval comes from {sizes} measured sizes; its extrapolation error is "
-        f"checked from {MIN_SIZES} (two forward-chaining steps)"
-    )
+    third up predicted from the smaller ones): with fewer than ``MIN_SIZES`` sizes that is
+    one check or none, and the rate is a floor; the intervals' coverage was calibrated on
+    4 sizes or more (``benchmarks/coverage.py``). And the largest size measured on one
+    worker count only leaves the law at the large end to one slice: in the advisor's
+    benchmark, those were the designs whose narrow intervals missed. An adaptive design
+    reaches a narrow interval cheaply, so it is asked to have what the calibrated grids
+    had before it stops: the next point is a new size, or the largest size on another
+    worker count."""
+    runs = dask_runs(df)
+    sizes = runs["size"].nunique()
+    if sizes < MIN_SIZES:
+        return Unconfirmed(
+            f"the interval comes from {sizes} measured sizes; its extrapolation error is "
+            f"checked from {MIN_SIZES} (two forward-chaining steps)",
+            ("new size",),
+        )
+    largest = float(runs["size"].max())
+    counts = runs.loc[runs["size"] == largest, "n_workers"].nunique()
+    if counts < 2 <= runs["n_workers"].nunique():
+        return Unconfirmed(
+            f"the largest size ({fmt_number(largest)}) was measured on one worker count: "
+            "the law at the large end rests on one slice",
+            ("new point", "new workers"),
+            largest,
+        )
+    return None
 
 
 def _fit(runs: pd.DataFrame) -> TimeModel:

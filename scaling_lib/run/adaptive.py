@@ -11,10 +11,11 @@ workers), then, one point at a time, asks ``analysis.advise`` for the measuremen
 narrows the target's 90% interval most per second, measures it as ``run`` measures a
 point (``run_study(only=...)``: stored whole, with its cluster start and preparation),
 refits and repeats. It stops when the interval (high / low) is at most ``until_width``
-and comes from at least 4 sizes (``advise.too_few_sizes``; until then, the next point is
-the best new size), when the next measurement's expected seconds do not fit what is
-left of ``budget_s``, when ``max_steps`` points were measured, or when nothing this
-machine can measure narrows it (the advice then names what would).
+and is confirmed (``advise.unconfirmed``: at least 4 sizes, the largest on two worker
+counts; until then, the next point is the best one that adds that), when the next
+measurement's expected seconds do not fit what is left of ``budget_s``, when
+``max_steps`` points were measured, or when nothing this machine can measure narrows
+it (the advice then names what would).
 
 The target is a dataset study's full dataset, or ``target_size``; on ``target_workers``
 (default: the spec's most). Every point is in the store as any sweep's, so a rerun
@@ -31,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scaling_lib.analysis.advise import AdviceReport, advise, interval_text, too_few_sizes
+from scaling_lib.analysis.advise import AdviceReport, advise, interval_text, unconfirmed
 from scaling_lib.analysis.dataset_target import full_dataset_target
 from scaling_lib.analysis.scaling import dask_runs
 from scaling_lib.errors import SpecError
@@ -119,8 +120,11 @@ def run_adaptive(
         summary.width = report.width
         summary.interval = f"{interval_text(report.low, report.high)} ({report.width:.2f}x)"
         left = budget_s - (time.perf_counter() - started)
-        short = too_few_sizes(df)
-        ranked = _sizes_first(report) if short and report.width <= until_width else report.ranked
+        doubt = unconfirmed(df)
+        short = doubt.reason if doubt else ""
+        ranked = report.ranked
+        if doubt and report.width <= until_width:  # narrow, not yet confirmed: confirm it
+            ranked = [a for a in ranked if doubt.wanted(a.candidate)]
         stop = _stop_reason(report, ranked, until_width, short, left, len(summary.steps), max_steps)
         if stop:
             summary.stopped = stop
@@ -176,12 +180,6 @@ def _target_size(spec: StudySpec, df, target_size: float | None) -> float:
     )
 
 
-def _sizes_first(report: AdviceReport) -> list:
-    """The advice's new sizes, best first: a narrow interval from too few sizes is
-    confirmed by another size, not by repeats or worker counts."""
-    return [a for a in report.ranked if a.candidate.kind == "new size"]
-
-
 def _stop_reason(
     report: AdviceReport,
     ranked: list,
@@ -195,7 +193,7 @@ def _stop_reason(
     if report.width <= width and not short:
         return f"reached: {now}, at most {width:g}"
     if report.width <= width and not ranked:
-        return f"reached: {now}, at most {width:g}, though {short} and no larger size fits"
+        return f"reached: {now}, at most {width:g}, though {short} and nothing in reach adds it"
     if report.out_of_reach and report.width > width:
         return f"nothing in reach narrows it: {report.out_of_reach}"
     if not ranked:

@@ -60,13 +60,17 @@ def test_a_rerun_resumes_and_measures_the_advised_point(store):
     assert [len(s["steps"]) for s in kept["sweeps"]] == [0, 1]
 
 
-def test_a_reached_width_stops_once_four_sizes_back_it(store):
-    # Any interval is narrow enough, but one from fewer than 4 sizes is not stopped on:
-    # the sweep measures new sizes until it has 4, then stops, and stops at once after.
+def test_a_reached_width_stops_once_confirmed(store):
+    # Any interval is narrow enough, but one from fewer than 4 sizes, or with the largest
+    # size on one worker count, is not stopped on: the sweep measures what confirms it
+    # (advise.unconfirmed), then stops, and stops at once after.
     summary = run_adaptive(SPEC, until_width=1e6, results=store, target_size=3200, log=None)
     assert summary.stopped.startswith("reached:"), summary.stopped
-    assert all(step["kind"] == "new size" for step in summary.steps)
-    assert len({size for size, _ in _points(store)}) >= 4
+    assert all(step["kind"] in ("new size", "new point") for step in summary.steps)
+    points = _points(store)
+    assert len({size for size, _ in points}) >= 4
+    largest = max(size for size, _ in points)
+    assert {p for size, p in points if size == largest} == {1, 2}
     n_before = len(ResultsStore(store).load_study("adapt"))
     again = run_adaptive(SPEC, until_width=1e6, results=store, target_size=3200, log=None)
     assert again.stopped.startswith("reached:") and again.steps == []

@@ -112,13 +112,16 @@ def advice_section(store, study: str, df) -> dict | None:
     return report.as_dict()
 
 
-def _saved_spec(store, study: str):
-    from scaling_lib.spec.study import load_spec
-
+def _saved_spec(store, study: str) -> dict | None:
+    """The study's saved spec as plain YAML data (not validated: that would import its
+    workload, which advising does not need), or None without one."""
     try:
-        return load_spec(yaml.safe_load(store.read_file(study, "spec.yaml")))
+        raw = yaml.safe_load(store.read_file(study, "spec.yaml"))
     except FileNotFoundError:
         return None
+    except yaml.YAMLError as exc:
+        raise StoreError(f"{study}/spec.yaml is not valid YAML: {exc}") from exc
+    return raw if isinstance(raw, dict) else None
 
 
 def _cmd_advise(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -38,13 +40,20 @@ def parse_seconds(text: str | float) -> float:
     return float(match.group(1)) * scale
 
 
-def reach_of(spec: StudySpec, df: pd.DataFrame, *, target_workers: int) -> Reach:
+def reach_of(
+    spec: StudySpec | Mapping[str, Any], df: pd.DataFrame, *, target_workers: int
+) -> Reach:
+    """``spec``: the StudySpec, or the mapping of a study's saved ``spec.yaml`` (read as
+    is: advising on a study must not need its workload importable)."""
+    raw = spec.to_dict() if isinstance(spec, StudySpec) else dict(spec)
+    workers = tuple(int(p) for p in raw.get("workers") or ())
+    backend = (raw.get("cluster") or {}).get("backend", "local")
     reach = reach_from_records(
-        df, target_workers=target_workers, warmup=spec.warmup, workers=tuple(spec.workers)
+        df, target_workers=target_workers, warmup=int(raw.get("warmup", 1)), workers=workers
     )
-    if spec.cluster.backend not in ("local", "cuda"):
+    if backend not in ("local", "cuda"):
         measured = set(df["n_workers"].dropna().astype(int)) - {0}
-        counts = tuple(sorted(measured | set(spec.workers)))
+        counts = tuple(sorted(measured | set(workers)))
         beyond = tuple(p for p in reach.beyond if p > counts[-1])
         reach = dataclasses.replace(reach, workers=counts, beyond=beyond)
-    return dataclasses.replace(reach, repeats=spec.repeats)
+    return dataclasses.replace(reach, repeats=int(raw.get("repeats", 3)))

@@ -7,6 +7,7 @@ import json
 import subprocess
 
 import pytest
+import yaml
 
 from scaling_lib.run.adaptive import ADAPTIVE_DOCUMENT, run_adaptive
 from scaling_lib.store.records import ResultsStore
@@ -92,11 +93,21 @@ def test_advise_json_lists_each_candidate_with_cost_and_interval(store, cli, cli
         capture_output=True, text=True, env=cli_env, timeout=300, check=True,
     ).stdout  # fmt: skip
     assert "Next measurement:" in text
+    # Advising reads the saved spec as data: a workload that no longer imports (a user's
+    # module not on this shell's path) does not stop it.
+    saved = ResultsStore(store)
+    spec = yaml.safe_load(saved.read_file("adapt", "spec.yaml"))
+    saved.save_spec("adapt", yaml.safe_dump({**spec, "workload": "not_here:features"}))
+    again = subprocess.run(
+        [*cli, "advise", "adapt", "--results", store, "--size", "3200", "--json"],
+        capture_output=True, text=True, env=cli_env, timeout=300,
+    )  # fmt: skip
+    saved.save_spec("adapt", yaml.safe_dump(spec))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["candidates"]
 
 
 def test_a_target_is_needed_and_a_bad_width_or_budget_is_refused(store, cli, cli_env, tmp_path):
-    import yaml
-
     from scaling_lib.errors import SpecError
 
     with pytest.raises(SpecError, match="needs a target"):

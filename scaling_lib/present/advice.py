@@ -45,7 +45,7 @@ def advice_table(advice: Mapping[str, Any], top: int = _SHOWN) -> pd.DataFrame:
                     "expected 90% interval": (
                         f"{fmt_seconds(c['expected_low'])}-{fmt_seconds(c['expected_high'])}"
                     ),
-                    "width": f"{c['expected_width']:.2f}x",
+                    "width": f"{fmt_number(c['expected_width'])}x",
                     "narrowing / min": f"{60 * c['narrowing_per_s']:.2f}",
                 }
             )
@@ -58,7 +58,7 @@ def advice_text(advice: Mapping[str, Any], top: int = _SHOWN) -> str:
     head = (
         f"Forecast at {fmt_number(t['size'])} on {t['n_workers']} workers: "
         f"{fmt_seconds(now['seconds'])} [{fmt_seconds(now['low'])}, "
-        f"{fmt_seconds(now['high'])}], {advice['width']:.2f}x wide (90% interval)"
+        f"{fmt_seconds(now['high'])}], {fmt_number(advice['width'])}x wide (90% interval)"
     )
     table = advice_table(advice, top)
     body = table.to_string(index=False) if len(table) else "(no candidates)"

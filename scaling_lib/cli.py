@@ -32,13 +32,8 @@ import warnings
 from collections.abc import Sequence
 
 from scaling_lib.errors import ScalingLibError
-from scaling_lib.run.advise_cli import (
-    add_adaptive_options,
-    add_advise_parser,
-    advice_section,
-    run_adaptive_command,
-)
-from scaling_lib.store.records import DEFAULT_RESULTS, HOST_LIMITS_DOCUMENT
+from scaling_lib.run.advise_cli import add_adaptive_options, add_advise_parser, run_adaptive_command
+from scaling_lib.store.records import DEFAULT_RESULTS
 
 __all__ = ["main"]
 
@@ -233,53 +228,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from scaling_lib.analysis.report import analyze_study
-    from scaling_lib.present.analysis import analysis_text, full_dataset_text
-    from scaling_lib.present.what_if import new_shape_note
+    from scaling_lib.run.analyze_cli import analyze_command
 
     store, df = _study_frame(args.results, args.study)
-    result = analyze_study(df, store.load_json(args.study, HOST_LIMITS_DOCUMENT))
-    result["simulation"] = _simulation_section(store, args.study, df)
-    text = analysis_text(result)
-    if result.get("full_dataset"):
-        text += "\n\n" + full_dataset_text(result["full_dataset"])
-        text += new_shape_note(result["simulation"].get("new_shape") or {})
-    result["advice"] = advice_section(store, args.study, df)
-    if result["advice"] and not args.json:
-        from scaling_lib.present.advice import advice_line
-
-        text += "\n" + (
-            advice_line(result["advice"])
-            if "unavailable" not in result["advice"]
-            else f"Next measurement: {result['advice']['unavailable']}"
-        )
-    if not args.json and "targets" in result["simulation"]:
-        from scaling_lib.present.what_if import what_if_text
-
-        text += "\n\nWhat-if (the task graph simulated on more workers)\n"
-        text += what_if_text(result["simulation"])
-    elif not args.json:
-        text += f"\n\nWhat-if: {result['simulation']['unavailable']}"
+    result, text = analyze_command(store, args.study, df)
     print(json.dumps(result, indent=2) if args.json else text)
     return 0
-
-
-def _simulation_section(store, study: str, df) -> dict:
-    """``analyze``'s simulation: the traced graph at 2-64 workers, or why there is none;
-    a dataset study's at the full dataset (the graph its function builds there)."""
-    from scaling_lib.analysis.dataset_target import full_dataset_target
-    from scaling_lib.errors import AnalysisError, StoreError
-    from scaling_lib.simulate.what_if import what_if_study
-
-    # Dask runs only: a baseline record's worker count is 0.
-    measured = {int(p) for p in df.get("n_workers", ()) if p == p and p >= 1}
-    targets = sorted(measured | {2, 4, 8, 16, 32, 64})
-    target = full_dataset_target(df)
-    try:
-        size = None if target is None else target.size
-        return what_if_study(study, store, workers=targets, size=size).to_dict()
-    except (StoreError, AnalysisError) as exc:
-        return {"unavailable": str(exc)}
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:

@@ -48,15 +48,9 @@ def budget_seconds(budget: str | float | None, name: str = "budget") -> float:
     for none (infinity). SpecError naming the parameter otherwise."""
     if budget in (None, "", 0):
         return math.inf
-    from scaling_lib.run.reach import parse_seconds
+    from scaling_lib.run.reach import budget_seconds as seconds_of
 
-    try:
-        seconds = parse_seconds(budget)
-    except ValueError as exc:
-        raise SpecError(name, str(exc)) from exc
-    if not seconds > 0:
-        raise SpecError(name, f"must be a positive duration, got {budget!r}")
-    return seconds
+    return seconds_of(budget, name)
 
 
 def adaptive_arguments(

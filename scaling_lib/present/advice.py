@@ -24,7 +24,10 @@ _SHOWN = 8  # candidates a table shows, best first
 
 
 def advice_line(advice: Mapping[str, Any]) -> str:
-    """'Next measurement: ...' (the best candidate), or why nothing within reach helps."""
+    """'Next measurement: ...' (the best candidate), why nothing within reach helps, or
+    why there is no advice (``unavailable``: too few points for a time model)."""
+    if advice.get("unavailable"):
+        return f"Next measurement: {advice['unavailable']}"
     if advice.get("out_of_reach"):
         return f"Next measurement: {advice['out_of_reach']}"
     best = advice.get("best")

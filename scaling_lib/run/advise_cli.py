@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 import yaml
 
@@ -58,11 +57,12 @@ def add_adaptive_options(run: argparse.ArgumentParser) -> None:
 
 def run_adaptive_command(args: argparse.Namespace, spec) -> int:
     from scaling_lib.run.adaptive import run_adaptive
+    from scaling_lib.run.reach import budget_seconds
 
     summary = run_adaptive(
         spec,
         until_width=args.until_width,
-        budget_s=_seconds(args.budget),
+        budget_s=budget_seconds(args.budget),
         results=args.results,
         target_size=args.target_size,
         target_workers=args.target_workers,
@@ -71,17 +71,6 @@ def run_adaptive_command(args: argparse.Namespace, spec) -> int:
     )
     print(summary)
     return 0
-
-
-def _seconds(text: str | None) -> float:
-    from scaling_lib.run.reach import parse_seconds
-
-    if text is None:
-        return math.inf
-    try:
-        return parse_seconds(text)
-    except ValueError as exc:
-        raise SpecError("budget", str(exc)) from exc
 
 
 def advice_section(store, study: str, df) -> dict | None:
@@ -129,7 +118,7 @@ def _cmd_advise(args: argparse.Namespace) -> int:
     from scaling_lib.analysis.dataset_target import full_dataset_target
     from scaling_lib.analysis.scaling import dask_runs
     from scaling_lib.present.advice import advice_text
-    from scaling_lib.run.reach import reach_of
+    from scaling_lib.run.reach import budget_seconds, reach_of
     from scaling_lib.store.records import ResultsStore
 
     store = ResultsStore(args.results)
@@ -151,7 +140,7 @@ def _cmd_advise(args: argparse.Namespace) -> int:
         target_size=size,
         target_workers=workers,
         reach=reach_of(spec, df, target_workers=workers),
-        budget_s=_seconds(args.budget),
+        budget_s=budget_seconds(args.budget),
     )
     out = report.as_dict()
     print(json.dumps(out, indent=2) if args.json else advice_text(out))

@@ -15,6 +15,7 @@ worker counts it was measured on and the spec lists, no more.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -22,9 +23,10 @@ from typing import Any
 import pandas as pd
 
 from scaling_lib.analysis.advise_candidates import Reach, reach_from_records
+from scaling_lib.errors import SpecError
 from scaling_lib.spec.study import StudySpec
 
-__all__ = ["parse_seconds", "reach_of"]
+__all__ = ["budget_seconds", "parse_seconds", "reach_of"]
 
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h)?\s*$")
 
@@ -38,6 +40,20 @@ def parse_seconds(text: str | float) -> float:
         raise ValueError(f"{text!r} is not a duration (e.g. 90s, 15m, 1h)")
     scale = {"s": 1, "sec": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
     return float(match.group(1)) * scale
+
+
+def budget_seconds(text: str | float | None, name: str = "budget") -> float:
+    """A measuring budget in seconds: None for none (infinity); a SpecError naming
+    ``name`` for a text that is no duration or a duration that is not positive."""
+    if text is None:
+        return math.inf
+    try:
+        seconds = parse_seconds(text)
+    except ValueError as exc:
+        raise SpecError(name, str(exc)) from exc
+    if not seconds > 0:
+        raise SpecError(name, f"must be a positive duration, got {text!r}")
+    return seconds
 
 
 def reach_of(

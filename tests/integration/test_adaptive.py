@@ -11,17 +11,15 @@ import yaml
 
 from scaling_lib.run.adaptive import ADAPTIVE_DOCUMENT, run_adaptive
 from scaling_lib.store.records import ResultsStore
+from tests.specs import TRACED_ARRAY
 
+# The traced array study's shape, untraced, with 4 x 4 blocks at every size (few tasks,
+# cheap larger sizes) and its own name.
 SPEC = {
+    **TRACED_ARRAY,
     "study": "adapt",
-    "workload": "array",
-    "params": {"chunks": 0},  # 4 x 4 blocks at every size: few tasks, cheap larger sizes
+    "params": {"chunks": 0},
     "sizes": [200, 400],
-    "workers": [1, 2],
-    "repeats": 2,
-    "warmup": 0,
-    "baseline": False,
-    "calibrate": False,
     "trace": False,
 }
 
